@@ -1,0 +1,36 @@
+/* Consistent-hash ring with virtual nodes and weights.
+ *
+ * Each node gets weight * vnodes points on a 64-bit ring (xxHash3 of node id and
+ * point index). A key belongs to the first point at or after its hash; its replica
+ * set is that node and the next distinct nodes clockwise. Chunks of a region are
+ * placed by rum__ring_chunk_key(region id, chunk index), so one region spreads over
+ * many nodes; adding a node moves about 1/N of the keys. Immutable after build:
+ * lookups are lock-free and safe in signal context. */
+#ifndef RUM_CLUSTER_RING_H
+#define RUM_CLUSTER_RING_H
+
+#include <stdint.h>
+
+#include "cluster/machines.h"
+
+enum { RUM_RING_DEFAULT_VNODES = 64 };
+
+struct rum_ring;
+
+/* Build the ring of m's nodes with vnodes points per unit of weight (0 = default).
+ * Returns 0 and *out, RUM_EINVAL (no nodes), or RUM_ENOMEM. */
+int rum__ring_build(const struct rum_machines *m, unsigned vnodes, struct rum_ring **out);
+void rum__ring_destroy(struct rum_ring *r);
+
+/* The node id owning key. */
+uint32_t rum__ring_lookup(const struct rum_ring *r, uint64_t key);
+
+/* Up to n distinct node ids for key, home first. Returns how many were written
+ * (min(n, number of nodes)). */
+unsigned rum__ring_replicas(const struct rum_ring *r, uint64_t key, unsigned n, uint32_t *ids);
+
+/* The ring key of a region's chunk, and of a name. */
+uint64_t rum__ring_chunk_key(uint64_t region_id, uint64_t chunk_index);
+uint64_t rum__ring_name_key(const char *name, size_t len);
+
+#endif
