@@ -86,9 +86,29 @@ int rum__rpc_frag_add(struct frag_set *set, const struct rum_wire_header *h) {
     set->count = h->frag_count;
     set->msg_len = h->msg_len;
     set->received = 0;
+    set->stride = 0;
+    set->last_offset = -1;
     memset(set->bits, 0, sizeof set->bits);
   } else if (set->count != h->frag_count || set->msg_len != h->msg_len) {
     return -1;
+  }
+  /* Fragments must tile the message exactly: all but the last carry `stride` bytes at
+   * index * stride, the last ends at msg_len. Otherwise two fragments could overlap
+   * and leave a hole of stale buffer bytes in a message counted as complete. */
+  bool last = h->frag_index == h->frag_count - 1;
+  if (last) {
+    if ((uint64_t)h->frag_offset + h->payload_len != h->msg_len) return -1;
+    if (set->stride != 0 && h->frag_offset != (uint64_t)h->frag_index * set->stride) return -1;
+    set->last_offset = h->frag_offset;
+  } else {
+    if (h->payload_len == 0 || h->frag_offset != (uint64_t)h->frag_index * h->payload_len) return -1;
+    if (set->stride == 0) {
+      set->stride = h->payload_len;
+      if (set->last_offset >= 0 && set->last_offset != (int64_t)(h->frag_count - 1) * set->stride)
+        return -1;
+    } else if (set->stride != h->payload_len) {
+      return -1;
+    }
   }
   uint64_t bit = 1ull << (h->frag_index % 64);
   uint64_t *word = &set->bits[h->frag_index / 64];

@@ -26,6 +26,8 @@ struct frag_set {
   uint16_t count;    /* frag_count of the message, 0 = nothing yet */
   uint16_t received; /* distinct fragments seen */
   uint32_t msg_len;
+  uint32_t stride;      /* payload bytes of every fragment but the last, 0 = not seen */
+  int64_t last_offset;  /* offset of the last fragment, -1 = not seen */
   uint64_t bits[RPC_FRAG_WORDS];
 };
 

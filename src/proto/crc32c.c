@@ -43,9 +43,13 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
 uint32_t rum__crc32c(uint32_t crc, const void *data, size_t len) {
   crc = ~crc;
 #if defined(__x86_64__)
-  static int have_hw = -1;
-  if (have_hw < 0) have_hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-  if (have_hw) return ~crc32c_hw(crc, data, len);
+  static int have_hw = -1; /* racing first callers compute the same value */
+  int hw = __atomic_load_n(&have_hw, __ATOMIC_RELAXED);
+  if (hw < 0) {
+    hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    __atomic_store_n(&have_hw, hw, __ATOMIC_RELAXED);
+  }
+  if (hw) return ~crc32c_hw(crc, data, len);
 #endif
   return ~crc32c_soft(crc, data, len);
 }

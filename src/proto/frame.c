@@ -1,5 +1,6 @@
 /* Frame header seal/open: the checks every received byte goes through first. */
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_* keep their state on our stack: no malloc */
+#include <stdbool.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -70,15 +71,29 @@ static uint32_t frame_checksum(const uint8_t head[RUM_WIRE_HEADER_SIZE], const s
   return crc;
 }
 
+/* The header checks seal and open share, so that a sender can only seal frames its
+ * receiver will open. A frame is a non-empty slice of its message, except the one
+ * frame of an empty message; and the frame of a one-frame message is all of it (else
+ * a receiver that counts frames would deliver bytes that never arrived). */
+static bool header_fields_ok(const struct rum_wire_header *h) {
+  if (h->type == 0 || h->type > RUM_MSG_TYPE_MAX) return false;
+  if (h->msg_len > RUM_WIRE_MAX_MSG || h->payload_len > RUM_WIRE_MAX_FRAME - RUM_WIRE_HEADER_SIZE)
+    return false;
+  if (h->frag_count == 0 || h->frag_count > RUM_WIRE_MAX_FRAGS || h->frag_index >= h->frag_count)
+    return false;
+  if ((uint64_t)h->frag_offset + h->payload_len > h->msg_len) return false;
+  if (h->payload_len == 0 && !(h->msg_len == 0 && h->frag_count == 1)) return false;
+  if (h->frag_count == 1 && (h->frag_offset != 0 || h->payload_len != h->msg_len)) return false;
+  return true;
+}
+
 int rum__wire_frame_seal_iov(uint8_t head[RUM_WIRE_HEADER_SIZE], const struct rum_wire_header *h,
                              const struct iovec *payload, int npieces,
                              const struct rum_wire_key *key) {
   size_t total = 0;
   for (int i = 0; i < npieces; i++) total += payload[i].iov_len;
   if (total != h->payload_len) return RUM_EINVAL;
-  if (h->frag_count == 0 || h->frag_index >= h->frag_count) return RUM_EINVAL;
-  if ((uint64_t)h->frag_offset + h->payload_len > h->msg_len) return RUM_EINVAL;
-  if (h->msg_len > RUM_WIRE_MAX_MSG || h->type == 0 || h->type > RUM_MSG_TYPE_MAX) return RUM_EINVAL;
+  if (!header_fields_ok(h)) return RUM_EINVAL;
   uint16_t flags = (uint16_t)(h->flags & RUM_WIRE_F_ALL & ~RUM_WIRE_F_MAC);
   if (key != NULL) flags |= RUM_WIRE_F_MAC;
   rum__put_u32(head + OFF_MAGIC, RUM_WIRE_MAGIC);
@@ -124,14 +139,9 @@ int rum__wire_frame_open(const uint8_t *buf, size_t len, struct rum_wire_header 
   h->msg_len = rum__get_u32(buf + OFF_MSG_LEN);
   h->frag_offset = rum__get_u32(buf + OFF_FRAG_OFFSET);
   h->payload_len = rum__get_u32(buf + OFF_PAYLOAD_LEN);
-  if (h->type == 0 || h->type > RUM_MSG_TYPE_MAX) return RUM_EPROTO;
   if (h->flags & ~RUM_WIRE_F_ALL) return RUM_EPROTO;
   if (h->payload_len != len - RUM_WIRE_HEADER_SIZE) return RUM_EPROTO;
-  if (h->msg_len > RUM_WIRE_MAX_MSG) return RUM_EPROTO;
-  if (h->frag_count == 0 || h->frag_count > RUM_WIRE_MAX_FRAGS || h->frag_index >= h->frag_count)
-    return RUM_EPROTO;
-  if ((uint64_t)h->frag_offset + h->payload_len > h->msg_len) return RUM_EPROTO;
-  if (h->payload_len == 0 && !(h->msg_len == 0 && h->frag_count == 1)) return RUM_EPROTO;
+  if (!header_fields_ok(h)) return RUM_EPROTO;
   struct iovec payload = {(void *)(buf + RUM_WIRE_HEADER_SIZE), h->payload_len};
   if (rum__get_u32(buf + OFF_CHECKSUM) != frame_checksum(buf, &payload, 1)) return RUM_EPROTO;
   if (key != NULL) {

@@ -119,6 +119,8 @@ int rum__wire_frame_open(const uint8_t *buf, size_t len, struct rum_wire_header 
 uint32_t rum__crc32c(uint32_t crc, const void *data, size_t len);
 
 /* ---- Message payloads ----
+ * Empty payloads: the STAT and PING requests, the PING response, and the responses to
+ * FREE, RESIZE and COPY (success is the response itself).
  * Each message has an encode (returns bytes written, or RUM_EMSGSIZE when cap is too
  * small / RUM_EINVAL for a field out of range) and a decode (returns 0 or RUM_EPROTO).
  * Requests and responses of one type are separate structs. */

@@ -1,0 +1,67 @@
+/* The process-wide half of the dpdk transport: DPDK's EAL and its ethdev ports.
+ *
+ * rte_eal_init can run once per process and cannot be undone and redone, so the EAL
+ * is initialised by the first rum__dpdk_port_open and stays up while any port is
+ * open. Each open transport owns one ethdev port (1 Rx + 1 Tx queue) exclusively;
+ * closing it stops the port but keeps it configured, with its mbuf pool, so that a
+ * later open in the same process (a client that calls rum_init again, a test opening
+ * transports one after another) finds it again. The ports are closed, the pools
+ * freed and rte_eal_cleanup called by rum__dpdk_shutdown, which runs at process exit
+ * (atexit) when no port is open any more, or may be called earlier by the program.
+ * If the application initialised the EAL itself, we use it and leave its cleanup to
+ * the application.
+ *
+ * Every function here takes a process-wide mutex: call them from ordinary threads,
+ * never from a signal handler. */
+#ifndef RUM_NET_DPDK_EAL_H
+#define RUM_NET_DPDK_EAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/dpdk_frame.h"
+
+struct rte_mempool;
+
+enum {
+  RUM_DPDK_NB_MBUFS = 4095,      /* per port: 2^n - 1 suits the mempool's ring */
+  RUM_DPDK_MBUF_CACHE = 64,
+  RUM_DPDK_RING_SIZE = 1024,     /* Rx and Tx descriptors asked for */
+  RUM_DPDK_MEMIF_FRAME = 2048,   /* memif's default buffer: default Ethernet frame */
+  RUM_DPDK_MEMIF_MAX_LINK_MTU = 9000, /* memif chains buffers; we cap at jumbo size */
+  RUM_DPDK_DEFAULT_LINK_MTU = 1500,
+};
+
+/* One open port. */
+struct rum_dpdk_port {
+  uint16_t port_id;
+  struct rte_mempool *pool;   /* mbufs for Rx and Tx; owned by the port table */
+  uint8_t mac[RUM_DPDK_MAC_LEN];
+  uint32_t link_mtu;          /* largest IPv4 packet we send or accept */
+  bool is_memif;
+  char name[64];              /* ethdev name, e.g. net_memif0 */
+  char driver[32];
+};
+
+/* Initialise the EAL from eal_args (see dpdk_args.h for the syntax and what is added)
+ * if this process has not yet, then claim a port (the one named by port=, else the
+ * first one not open in this process), configure it for frames of up to frame_mtu
+ * bytes of UDP payload, and start it. Fills *out.
+ * frame_mtu 0 picks the driver's default: memif frames fill its 2048-byte buffer
+ * (2006 bytes of payload), other drivers a 1500-byte IPv4 MTU (1472 of payload).
+ * The largest is 9000 - 28 on memif, which chains buffers for big frames, and the
+ * device's own MTU limit minus 28 elsewhere; the smallest RUM_WIRE_MIN_MTU.
+ * Returns 0; RUM_ETRANSPORT when the EAL, a port or memory cannot be had (reason
+ * logged); RUM_EINVAL for bad arguments or an MTU out of range; RUM_EBUSY when the
+ * named port is open already. */
+int rum__dpdk_port_open(const char *eal_args, uint32_t frame_mtu, struct rum_dpdk_port *out);
+
+/* Stop the port and give it back. Every mbuf taken from port->pool must be freed. */
+void rum__dpdk_port_close(struct rum_dpdk_port *port);
+
+/* Close every port, free the pools, rte_eal_cleanup (when we initialised the EAL) and
+ * remove the runtime directory we created. Afterwards the dpdk transport cannot be
+ * opened again in this process. Returns 0, or RUM_EBUSY while a port is open. */
+int rum__dpdk_shutdown(void);
+
+#endif

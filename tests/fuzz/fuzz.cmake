@@ -1,0 +1,33 @@
+# Fuzz targets (included from tests/CMakeLists.txt).
+#
+# fuzz_proto: libFuzzer over the wire format (src/proto). Only clang has libFuzzer;
+# the proto sources are compiled into the target again, with the fuzzer's coverage
+# instrumentation, since the rum_proto library is built without it. New inputs go to
+# a corpus in the build tree; the committed seeds are read from the source tree.
+#
+# fuzz_proto_replay: the same harness driven by a plain main() over the committed
+# seeds, built with any compiler, so that a gcc build exercises the harness too.
+set(RUM_FUZZ_PROTO_SEEDS ${CMAKE_CURRENT_LIST_DIR}/corpus/proto)
+get_target_property(RUM_FUZZ_PROTO_LIBS rum_proto LINK_LIBRARIES)
+
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+  get_target_property(RUM_FUZZ_PROTO_SOURCES rum_proto SOURCES)
+  set(RUM_FUZZ_PROTO_CORPUS ${CMAKE_BINARY_DIR}/fuzz/corpus/proto)
+  set(RUM_FUZZ_PROTO_ARTIFACTS ${CMAKE_BINARY_DIR}/fuzz/artifacts/proto)
+  file(MAKE_DIRECTORY ${RUM_FUZZ_PROTO_CORPUS} ${RUM_FUZZ_PROTO_ARTIFACTS})
+  add_executable(fuzz_proto ${CMAKE_CURRENT_LIST_DIR}/fuzz_proto.c ${RUM_FUZZ_PROTO_SOURCES})
+  target_compile_options(fuzz_proto PRIVATE -fsanitize=fuzzer,address,undefined
+                         -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(fuzz_proto PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_proto PRIVATE ${RUM_FUZZ_PROTO_LIBS})
+  add_test(NAME fuzz.proto
+           COMMAND fuzz_proto -max_total_time=20 -rss_limit_mb=1024
+                   -artifact_prefix=${RUM_FUZZ_PROTO_ARTIFACTS}/
+                   ${RUM_FUZZ_PROTO_CORPUS} ${RUM_FUZZ_PROTO_SEEDS})
+  set_tests_properties(fuzz.proto PROPERTIES TIMEOUT 120 LABELS fuzz)
+endif()
+
+add_executable(fuzz_proto_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_proto.c ${CMAKE_CURRENT_LIST_DIR}/replay_main.c)
+target_link_libraries(fuzz_proto_replay PRIVATE rum_proto)
+add_test(NAME fuzz.proto_replay COMMAND fuzz_proto_replay ${RUM_FUZZ_PROTO_SEEDS})
+set_tests_properties(fuzz.proto_replay PROPERTIES TIMEOUT 60 LABELS fuzz)
