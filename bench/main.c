@@ -13,6 +13,9 @@ struct scenario {
 
 static const struct scenario scenarios[] = {
     {"rtt", bench_rtt, "RPC round trip and requests/s over a transport, next to a raw ping-pong"},
+    {"fault", bench_fault, "cold page-fault latency next to the raw RPC round trip (needs a cluster)"},
+    {"seq", bench_seq, "sequential scan GB/s of a region 10x the cache next to local memory"},
+    {"rand", bench_rand, "random 4 KiB access latency on a region 4x the cache"},
 };
 
 static void usage(FILE *out) {

@@ -54,61 +54,61 @@ struct rum_stats {
  * RUM_DPDK_ARGS) tunes it. Registers rum_shutdown() to run at exit.
  * Returns 0, RUM_EBUSY if already initialised, RUM_ECONFIG for a bad file, or another
  * negative RUM_E* code. Not thread safe. */
-int rum_init(const char *machines_csv);
+RUM_API int rum_init(const char *machines_csv);
 
 /* Write back every dirty page, free the leased regions, detach the named ones and
  * release all resources. Afterwards every pointer RUM returned is invalid. Runs at
  * exit too; calling it twice is harmless. Returns 0 or the first write-back error
  * (the data that could not be written is named in the log). Not thread safe. */
-int rum_shutdown(void);
+RUM_API int rum_shutdown(void);
 
 /* Allocate size bytes of grid memory, 16-byte aligned, contents unspecified
  * (in practice zero). Leased: reclaimed by the nodes if this process dies.
  * Returns NULL with errno ENOMEM (no memory on the nodes or too large), EINVAL
  * (size 0 is allowed and returns a unique pointer), or EIO (nodes unreachable). */
-void *rum_alloc(size_t size);
+RUM_API void *rum_alloc(size_t size);
 
 /* Allocate n*size zeroed bytes. Overflow of n*size returns NULL with errno ENOMEM. */
-void *rum_calloc(size_t n, size_t size);
+RUM_API void *rum_calloc(size_t n, size_t size);
 
 /* C realloc semantics: NULL ptr allocates; size 0 frees and returns NULL; contents up
  * to min(old, new) are kept. Grows in place when it can; a large region otherwise
  * moves with the copy done by the nodes. On failure returns NULL, sets errno and
  * leaves ptr untouched. */
-void *rum_realloc(void *ptr, size_t size);
+RUM_API void *rum_realloc(void *ptr, size_t size);
 
 /* Free memory from rum_alloc and friends. NULL is a no-op. Freeing a named region
  * destroys it on the nodes. A pointer RUM did not return is ignored with a logged
  * warning (it cannot be checked cheaply in every case, so do not rely on it). */
-void rum_free(void *ptr);
+RUM_API void rum_free(void *ptr);
 
 /* Like rum_alloc, but the region is placed on node node_id (from machines.csv) as a
  * region of its own. NULL with errno EINVAL for an unknown node. */
-void *rum_alloc_on(int node_id, size_t size);
+RUM_API void *rum_alloc_on(int node_id, size_t size);
 
 /* Make every dirty page of this process durable on its node(s) before returning.
  * Returns 0 or a negative RUM_E* code (some pages stayed dirty; retry later). */
-int rum_sync(void);
+RUM_API int rum_sync(void);
 
 /* Write back the dirty pages of [ptr, ptr+len). Same returns as rum_sync(). */
-int rum_flush(void *ptr, size_t len);
+RUM_API int rum_flush(void *ptr, size_t len);
 
 /* Drop the clean cached pages of [ptr, ptr+len) so that the next touch reads the
  * node's current bytes. Dirty pages are written back first. Returns 0 or RUM_E*. */
-int rum_refresh(void *ptr, size_t len);
+RUM_API int rum_refresh(void *ptr, size_t len);
 
 /* Hint: start fetching [ptr, ptr+len) now. Returns 0 or RUM_E* (the hint is then
  * simply not acted on; the memory stays usable). */
-int rum_prefetch(void *ptr, size_t len);
+RUM_API int rum_prefetch(void *ptr, size_t len);
 
 /* Bytes usable at ptr (>= the size asked for), 0 for NULL or a foreign pointer. */
-size_t rum_usable_size(void *ptr);
+RUM_API size_t rum_usable_size(void *ptr);
 
 /* rum_strerror(err): text for a RUM_E* code, declared in rum_errors.h. */
 
 /* Fill *out with this process's counters. Returns 0, RUM_EINVAL for NULL, or
  * RUM_ENOTINIT. Thread safe; the counters are read without stopping other threads. */
-int rum_stats(struct rum_stats *out);
+RUM_API int rum_stats(struct rum_stats *out);
 
 /* Named regions: permanent until rum_free()d, found again by any process.
  * A name is 1..RUM_NAME_MAX bytes of printable ASCII (0x21..0x7e); anything else is
@@ -117,16 +117,16 @@ int rum_stats(struct rum_stats *out);
 
 /* Create a named region of size bytes. NULL + EEXIST if the name exists,
  * EINVAL for a bad name or size 0, ENOMEM if the nodes are full. */
-void *rum_alloc_named(const char *name, size_t size);
+RUM_API void *rum_alloc_named(const char *name, size_t size);
 
 /* Map an existing named region; *size_out (if not NULL) receives its size.
  * NULL + ENOENT if there is none, EINVAL for a bad name. Attaching a name already
  * attached in this process returns the same pointer. */
-void *rum_attach(const char *name, size_t *size_out);
+RUM_API void *rum_attach(const char *name, size_t *size_out);
 
 /* Write back and unmap a named region, keeping its data on the nodes.
  * Returns 0, RUM_EINVAL if ptr is not the start of an attached named region. */
-int rum_detach(void *ptr);
+RUM_API int rum_detach(void *ptr);
 
 #ifdef __cplusplus
 }

@@ -51,28 +51,28 @@ struct rum_admin;
 
 /* Read machines_csv (NULL: $RUM_MACHINES, then ./machines.csv) and open an endpoint.
  * On RUM_ECONFIG, err (if not NULL) receives the parser's message. */
-int rum_admin_open(const char *machines_csv, struct rum_admin **out, char *err, size_t errlen);
-void rum_admin_close(struct rum_admin *a);
+RUM_API int rum_admin_open(const char *machines_csv, struct rum_admin **out, char *err, size_t errlen);
+RUM_API void rum_admin_close(struct rum_admin *a);
 
 /* Nodes listed in the file: count, and the id at index i (0-based). */
-int rum_admin_node_count(const struct rum_admin *a);
-int rum_admin_node_id(const struct rum_admin *a, int index, uint32_t *id);
+RUM_API int rum_admin_node_count(const struct rum_admin *a);
+RUM_API int rum_admin_node_id(const struct rum_admin *a, int index, uint32_t *id);
 /* host and port of node id as written in the file. */
-int rum_admin_node_address(const struct rum_admin *a, uint32_t id, char *host, size_t hostlen,
+RUM_API int rum_admin_node_address(const struct rum_admin *a, uint32_t id, char *host, size_t hostlen,
                            uint16_t *port);
 
 /* STAT one node, waiting at most timeout_ms. Returns 0, RUM_ENOENT (no such node in
  * the file), RUM_ETIMEDOUT (unreachable) or another RUM_E* code. */
-int rum_admin_stat(struct rum_admin *a, uint32_t node_id, int timeout_ms, struct rum_node_status *out);
+RUM_API int rum_admin_stat(struct rum_admin *a, uint32_t node_id, int timeout_ms, struct rum_node_status *out);
 
 /* List the regions node_id holds (named only if named_only), up to max entries into
  * out; *total receives how many the node has. Returns the count written or RUM_E*. */
-int rum_admin_regions(struct rum_admin *a, uint32_t node_id, int named_only, int timeout_ms,
+RUM_API int rum_admin_regions(struct rum_admin *a, uint32_t node_id, int named_only, int timeout_ms,
                       struct rum_region_info *out, size_t max, size_t *total);
 
 /* Name of a message type index of rum_node_status.requests ("read", "write", ...),
  * NULL for unused indexes. */
-const char *rum_admin_request_name(int type);
+RUM_API const char *rum_admin_request_name(int type);
 
 #ifdef __cplusplus
 }

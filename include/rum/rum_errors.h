@@ -8,6 +8,11 @@
 
 #include <errno.h>
 
+/* Marks the functions librum exports; everything else in it is hidden. */
+#ifndef RUM_API
+#define RUM_API __attribute__((visibility("default")))
+#endif
+
 #define RUM_ERROR_TABLE(X)                                                          \
   X(RUM_OK, 0, "success")                                                           \
   X(RUM_EINVAL, -EINVAL, "invalid argument")                                        \
@@ -41,6 +46,6 @@ enum rum_error {
 #ifdef __cplusplus
 extern "C"
 #endif
-const char *rum_strerror(int err);
+RUM_API const char *rum_strerror(int err);
 
 #endif

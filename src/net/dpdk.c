@@ -14,14 +14,18 @@
  * Concurrency: send, recv and release are serialised by the caller (transport.h);
  * wait may run at the same time. wait therefore never transmits and touches only the
  * Rx queue, under rx_lock: it polls the queue into a small stash that the next recv
- * takes first.
+ * takes first. wait sets the calling thread's timer slack to 1 us (prctl) so that
+ * its short back-off sleeps are short; that is the only state it changes outside
+ * the transport.
  *
  * Peers must be on the same Ethernet segment (there is no routing): the destination
  * MAC is rum_peer_addr.mac when has_mac is set (machines.csv, or the sender of a
  * received frame), else the ARP cache's. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,12 +50,20 @@ enum {
   EPHEMERAL_PORT_COUNT = 16384,
 };
 
-/* wait(): busy-poll this soon after the last frame, then sleep a quarter of the
- * idle time, between these bounds: a busy endpoint answers at polling speed, an idle
- * one wakes about a thousand times a second. */
-#define WAIT_SPIN_NS (20ull * 1000)
-#define WAIT_SLEEP_MIN_NS (2ull * 1000)
+/* wait() backs off with the time since the last frame sent or received ("idle"):
+ * it busy-polls while idle < WAIT_SPIN_NS, polls with sched_yield() between looks
+ * while idle < WAIT_YIELD_NS (a core shared with other endpoints goes to them, an
+ * otherwise idle core stays responsive), then sleeps a quarter of the idle time
+ * between WAIT_SLEEP_MIN_NS and WAIT_SLEEP_MAX_NS: a request after an idle period I
+ * waits at most about I/4 to be seen, and a long idle endpoint wakes a thousand
+ * times a second. No memif or af_packet queue offers Rx interrupts to sleep on. */
+#define WAIT_SPIN_NS (50ull * 1000)
+#define WAIT_YIELD_NS (300ull * 1000)
+#define WAIT_SLEEP_MIN_NS (5ull * 1000)
 #define WAIT_SLEEP_MAX_NS (1000ull * 1000)
+/* Linux delays a sleeping thread's wake-up by its timer slack, 50 us by default,
+ * which would swamp the short sleeps: the waiting thread's slack is set to this. */
+#define WAIT_TIMER_SLACK_NS 1000ul
 #define ANNOUNCE_RETRY_NS (50ull * 1000 * 1000)
 
 struct dpdk_transport {
@@ -332,13 +344,20 @@ static int dpdk_wait(struct rum_transport *t, int64_t timeout_ns) {
   if (rx_ready(d)) return 1;
   if (timeout_ns <= 0) return 0;
   uint64_t deadline = rum__now_ns() + (uint64_t)timeout_ns;
+  bool slack_set = false;
   for (;;) {
     uint64_t now = rum__now_ns();
     if (now >= deadline) return 0;
     uint64_t idle = now - __atomic_load_n(&d->last_activity_ns, __ATOMIC_RELAXED);
     if (idle < WAIT_SPIN_NS) {
-      for (int i = 0; i < 32; i++) rum__cpu_relax();
+      for (int i = 0; i < 16; i++) rum__cpu_relax();
+    } else if (idle < WAIT_YIELD_NS) {
+      sched_yield();
     } else {
+      if (!slack_set) {
+        (void)prctl(PR_SET_TIMERSLACK, WAIT_TIMER_SLACK_NS);
+        slack_set = true;
+      }
       uint64_t sleep_ns = idle / 4;
       if (sleep_ns < WAIT_SLEEP_MIN_NS) sleep_ns = WAIT_SLEEP_MIN_NS;
       if (sleep_ns > WAIT_SLEEP_MAX_NS) sleep_ns = WAIT_SLEEP_MAX_NS;

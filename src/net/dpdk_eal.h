@@ -28,7 +28,7 @@ enum {
   RUM_DPDK_MBUF_CACHE = 64,
   RUM_DPDK_RING_SIZE = 1024,     /* Rx and Tx descriptors asked for */
   RUM_DPDK_MEMIF_FRAME = 2048,   /* memif's default buffer: default Ethernet frame */
-  RUM_DPDK_MEMIF_MAX_LINK_MTU = 9000, /* memif chains buffers; we cap at jumbo size */
+  RUM_DPDK_MEMIF_MAX_LINK_MTU = 9000, /* jumbo, with bsize= of 9014 or more */
   RUM_DPDK_DEFAULT_LINK_MTU = 1500,
 };
 
@@ -49,8 +49,9 @@ struct rum_dpdk_port {
  * bytes of UDP payload, and start it. Fills *out.
  * frame_mtu 0 picks the driver's default: memif frames fill its 2048-byte buffer
  * (2006 bytes of payload), other drivers a 1500-byte IPv4 MTU (1472 of payload).
- * The largest is 9000 - 28 on memif, which chains buffers for big frames, and the
- * device's own MTU limit minus 28 elsewhere; the smallest RUM_WIRE_MIN_MTU.
+ * The largest is, on memif, its buffer size (bsize= in the --vdev, default 2048) less
+ * the 42 bytes of headers, at most 9000 - 28; elsewhere the device's own MTU limit
+ * less 28. The smallest is RUM_WIRE_MIN_MTU.
  * Returns 0; RUM_ETRANSPORT when the EAL, a port or memory cannot be had (reason
  * logged); RUM_EINVAL for bad arguments or an MTU out of range; RUM_EBUSY when the
  * named port is open already. */

@@ -10,6 +10,7 @@
 #include "proto/wire.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/text.h"
 
 /* ---- Segmentation ---- */
 
@@ -256,7 +257,8 @@ static void slot_fragment(struct rum_rpc *rpc, struct rpc_slot *s, const struct 
   }
   struct rum_msg_error err;
   if (rum__wire_decode_error(s->errbuf, s->frags.msg_len, &err) != 0 || err.code >= 0) {
-    snprintf(call->errtext, sizeof call->errtext, "malformed error reply");
+    size_t pos = 0;
+    rum__text_add(call->errtext, sizeof call->errtext, &pos, "malformed error reply");
     slot_finish(rpc, s, RUM_EPROTO);
     return;
   }
@@ -312,8 +314,14 @@ static uint64_t drive_timers(struct rum_rpc *rpc, uint64_t now) {
     struct rpc_slot *s = &rpc->slots[i];
     if (!s->active) continue;
     if (now >= s->deadline_ns) {
-      snprintf(s->call->errtext, sizeof s->call->errtext, "no answer after %u ms (%u retries)",
-               (unsigned)((now - s->first_send_ns) / 1000000), s->call->retries);
+      /* No snprintf here: this runs inside the fault handler. */
+      char *e = s->call->errtext;
+      size_t pos = 0;
+      rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, "no answer after ");
+      rum__text_add_u64(e, RUM_RPC_ERRTEXT_MAX, &pos, (now - s->first_send_ns) / 1000000);
+      rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, " ms and ");
+      rum__text_add_u64(e, RUM_RPC_ERRTEXT_MAX, &pos, s->call->retries);
+      rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, " retransmissions");
       slot_finish(rpc, s, RUM_ETIMEDOUT);
       continue;
     }
@@ -356,7 +364,8 @@ static struct rpc_slot *start_call(struct rum_rpc *rpc, struct rum_rpc_call *cal
     s->rto_ns = peer_rto(rpc, &call->to);
     int rc = send_request(rpc, s);
     if (rc != 0) {
-      snprintf(call->errtext, sizeof call->errtext, "cannot send: %s", rum_strerror(rc));
+      size_t pos = 0;
+      rum__text_add(call->errtext, sizeof call->errtext, &pos, rum_strerror(rc));
       slot_finish(rpc, s, rc);
     }
     return s;

@@ -1,0 +1,475 @@
+/* The page cache's fault path: the per-page state machine, filling (fetch or zeros,
+ * with read-ahead), frames and the CLOCK sweep that picks eviction victims.
+ *
+ * Concurrency: a page changes hands only by compare-and-swap on its state byte.
+ * Whoever moves ABSENT -> FETCHING fills it; whoever moves CLEAN/DIRTY -> BUSY writes
+ * it back or evicts it; every other thread that faults on the page meanwhile waits
+ * for the byte to change, so each page is fetched once however many threads touch it.
+ * The cache spinlock guards only the frame table; no code holding it touches grid
+ * memory, so a fault can never interrupt its holder, and the fault handler blocks
+ * all other signals. */
+#include "client/cache.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rum/rum_errors.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+enum { STAGING_BYTES = RUM_WIRE_MAX_PAGES * RUM_PAGE_SIZE };
+
+int rum__cache_create(const struct rum_cache_config *cfg, struct rum_region_table *t,
+                      struct rum_fault_backend *b, const struct rum_store_ops *store, void *store_ctx,
+                      struct rum_cache **out) {
+  if (cfg->capacity_pages < 2 * RUM_WIRE_MAX_PAGES || cfg->capacity_pages > UINT32_MAX - 1 ||
+      store == NULL || store->fetch == NULL || store->store == NULL)
+    return RUM_EINVAL;
+  struct rum_cache *c = calloc(1, sizeof(*c));
+  if (c == NULL) return RUM_ENOMEM;
+  c->table = t;
+  c->fault = b;
+  c->store = *store;
+  c->store_ctx = store_ctx;
+  c->capacity = cfg->capacity_pages;
+  c->max_readahead = cfg->max_readahead == 0 ? RUM_WIRE_MAX_PAGES : cfg->max_readahead;
+  if (c->max_readahead > RUM_WIRE_MAX_PAGES) c->max_readahead = RUM_WIRE_MAX_PAGES;
+  c->evict_batch = cfg->evict_batch == 0 ? 32 : cfg->evict_batch;
+  if (c->evict_batch > RUM_WIRE_MAX_PAGES) c->evict_batch = RUM_WIRE_MAX_PAGES;
+  c->frames = calloc(c->capacity, sizeof(*c->frames));
+  c->free_stack = malloc(c->capacity * sizeof(uint32_t));
+  void *staging = mmap(NULL, (size_t)RUM_CACHE_STAGING * STAGING_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  c->staging = staging == MAP_FAILED ? NULL : staging;
+  if (c->frames == NULL || c->free_stack == NULL || c->staging == NULL) {
+    rum__cache_destroy(c);
+    return RUM_ENOMEM;
+  }
+  /* Hand out low frame numbers first (free_stack pops from the end). */
+  for (uint64_t i = 0; i < c->capacity; i++) c->free_stack[i] = (uint32_t)(c->capacity - 1 - i);
+  c->nfree = c->capacity;
+  *out = c;
+  return 0;
+}
+
+void rum__cache_destroy(struct rum_cache *c) {
+  if (c == NULL) return;
+  free(c->frames);
+  free(c->free_stack);
+  if (c->staging != NULL) munmap(c->staging, (size_t)RUM_CACHE_STAGING * STAGING_BYTES);
+  free(c);
+}
+
+/* ---- small helpers ---- */
+
+static void wait_change(struct rum_region *r, uint64_t page, uint8_t seen) {
+  unsigned spins = 0;
+  while (rum__page_load(r, page) == seen) {
+    if (++spins < 200) {
+      rum__cpu_relax();
+    } else {
+      sched_yield();
+    }
+  }
+}
+
+static void count(_Atomic uint64_t *counter, uint64_t n) {
+  atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
+
+static void touch(struct rum_cache *c, struct rum_region *r, uint64_t page) {
+  uint32_t f = r->frame[page];
+  if (f != 0 && f <= c->capacity) atomic_store_explicit(&c->frames[f - 1].ref, 1, memory_order_relaxed);
+}
+
+static unsigned staging_take(struct rum_cache *c) {
+  for (;;) {
+    for (unsigned i = 0; i < RUM_CACHE_STAGING; i++) {
+      if (!atomic_load_explicit(&c->staging_busy[i], memory_order_relaxed) &&
+          !atomic_exchange_explicit(&c->staging_busy[i], true, memory_order_acquire))
+        return i;
+    }
+    sched_yield();
+  }
+}
+
+static void staging_give(struct rum_cache *c, unsigned i) {
+  atomic_store_explicit(&c->staging_busy[i], false, memory_order_release);
+}
+
+static _Noreturn void fatal_page(const char *what, const struct rum_region *r, uint64_t page,
+                       const struct rum_store_error *err) {
+  char msg[320];
+  char *p = msg, *end = msg + sizeof(msg);
+  p = rum__fmt_str(p, end, "rum: fatal: ");
+  p = rum__fmt_str(p, end, what);
+  p = rum__fmt_str(p, end, ": region ");
+  p = rum__fmt_hex(p, end, r->id);
+  if (r->name != NULL) {
+    p = rum__fmt_str(p, end, " (\"");
+    p = rum__fmt_str(p, end, r->name);
+    p = rum__fmt_str(p, end, "\")");
+  }
+  p = rum__fmt_str(p, end, " page ");
+  p = rum__fmt_u64(p, end, page);
+  if (err != NULL) {
+    p = rum__fmt_str(p, end, " node ");
+    p = rum__fmt_u64(p, end, err->node_id);
+    p = rum__fmt_str(p, end, ": ");
+    p = rum__fmt_str(p, end, rum_strerror(err->code));
+  }
+  p = rum__fmt_str(p, end, "; the program cannot go on without this page\n");
+  rum__fault_fatal(msg);
+}
+
+/* ---- frames and eviction ---- */
+
+static unsigned frames_pop(struct rum_cache *c, uint32_t *out, unsigned want) {
+  unsigned got = 0;
+  rum__spin_lock(&c->lock);
+  while (got < want && c->nfree > 0) out[got++] = c->free_stack[--c->nfree];
+  rum__spin_unlock(&c->lock);
+  return got;
+}
+
+static void frames_push(struct rum_cache *c, const uint32_t *f, unsigned n) {
+  rum__spin_lock(&c->lock);
+  for (unsigned i = 0; i < n; i++) {
+    c->frames[f[i]].region = NULL;
+    c->free_stack[c->nfree++] = f[i];
+  }
+  rum__spin_unlock(&c->lock);
+}
+
+void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, bool drop) {
+  const struct rum_fault_ops *ops = c->fault->ops;
+  for (unsigned i = 0; i < n;) {
+    /* A run: same region, consecutive pages, same outcome. */
+    unsigned j = i + 1;
+    while (j < n && v[j].region == v[i].region && v[j].page == v[j - 1].page + 1 &&
+           v[j].keep == v[i].keep)
+      j++;
+    struct rum_region *r = v[i].region;
+    uint8_t *addr = rum__region_page_addr(r, v[i].page);
+    size_t len = (size_t)(j - i) * RUM_PAGE_SIZE;
+    if (v[i].keep) {
+      /* Write-back failed: the pages stay resident and dirty, writable again. */
+      if (ops->make_writable(c->fault, addr, len) != 0) fatal_page("cannot unprotect", r, v[i].page, NULL);
+      for (unsigned k = i; k < j; k++) rum__page_set(r, v[k].page, RUM_PAGE_DIRTY, false);
+    } else if (!drop) {
+      for (unsigned k = i; k < j; k++) {
+        rum__page_set(r, v[k].page, RUM_PAGE_CLEAN, v[k].dirty);
+        if (v[k].dirty) atomic_fetch_sub(&r->ndirty, 1);
+      }
+    } else {
+      if (ops->drop(c->fault, addr, len) != 0) fatal_page("cannot evict", r, v[i].page, NULL);
+      uint32_t frames[RUM_WIRE_MAX_PAGES];
+      unsigned nf = 0;
+      for (unsigned k = i; k < j; k++) {
+        uint32_t f = r->frame[v[k].page];
+        r->frame[v[k].page] = 0;
+        if (f != 0) frames[nf++] = f - 1;
+        if (nf == RUM_WIRE_MAX_PAGES) {
+          frames_push(c, frames, nf);
+          nf = 0;
+        }
+      }
+      frames_push(c, frames, nf);
+      for (unsigned k = i; k < j; k++) {
+        if (v[k].dirty) atomic_fetch_sub(&r->ndirty, 1);
+        rum__page_set(r, v[k].page, RUM_PAGE_ABSENT, v[k].dirty);
+      }
+      atomic_fetch_sub(&r->nresident, j - i);
+      atomic_fetch_sub(&c->resident, j - i);
+      count(&c->counters.evictions, j - i);
+    }
+    i = j;
+  }
+}
+
+/* CLOCK: sweep from the hand, giving pages with the reference bit a second chance,
+ * and claim up to want victims. Then write back the dirty ones in one batch and drop
+ * them all. Returns the number of frames freed, or a negative code when nothing could
+ * be freed because write-back failed. */
+static int evict_some(struct rum_cache *c, unsigned want) {
+  struct rum_victim v[RUM_WIRE_MAX_PAGES];
+  unsigned nv = 0;
+  if (want > RUM_WIRE_MAX_PAGES) want = RUM_WIRE_MAX_PAGES;
+  rum__spin_lock(&c->lock);
+  for (uint64_t steps = 0; nv < want && steps < 2 * c->capacity + 1; steps++) {
+    struct rum_frame *f = &c->frames[c->hand];
+    c->hand = (c->hand + 1) % c->capacity;
+    if (f->region == NULL) continue;
+    if (atomic_exchange_explicit(&f->ref, 0, memory_order_relaxed)) continue;
+    struct rum_region *r = f->region;
+    uint8_t seen;
+    if (rum__page_cas(r, f->page, RUM_PAGE_CLEAN, RUM_PAGE_BUSY, &seen)) {
+      v[nv++] = (struct rum_victim){r, f->page, false, false};
+    } else if (rum__page_cas(r, f->page, RUM_PAGE_DIRTY, RUM_PAGE_BUSY, &seen)) {
+      v[nv++] = (struct rum_victim){r, f->page, true, false};
+    }
+  }
+  rum__spin_unlock(&c->lock);
+  if (nv == 0) return 0;
+  rum__victims_sort(v, nv);
+  struct rum_victim dirty[RUM_WIRE_MAX_PAGES];
+  unsigned nd = 0;
+  for (unsigned i = 0; i < nv; i++)
+    if (v[i].dirty) dirty[nd++] = v[i];
+  int rc = 0;
+  if (nd > 0) {
+    rc = rum__writeback_victims(c, dirty, nd);
+    for (unsigned i = 0, k = 0; i < nv && k < nd; i++)
+      if (v[i].dirty) v[i].keep = dirty[k++].keep;
+  }
+  rum__cache_finish_victims(c, v, nv, true);
+  unsigned freed = 0;
+  for (unsigned i = 0; i < nv; i++) freed += !v[i].keep;
+  return freed > 0 ? (int)freed : rc;
+}
+
+/* Take frames for up to want pages, at least one, evicting when there are none free. */
+static unsigned frames_take(struct rum_cache *c, uint32_t *out, unsigned want, const struct rum_region *r,
+                            uint64_t page) {
+  unsigned got = frames_pop(c, out, want);
+  if (got == want) return got;
+  unsigned batch = want - got > c->evict_batch ? want - got : c->evict_batch;
+  int rc = evict_some(c, batch);
+  got += frames_pop(c, out + got, want - got);
+  for (unsigned tries = 0; got == 0; tries++) {
+    if (rc < 0 && tries > 100) {
+      struct rum_store_error err = {0, rc};
+      fatal_page("no cache frame: dirty pages cannot be written back", r, page, &err);
+    }
+    sched_yield(); /* other threads hold every frame busy; they will finish */
+    rc = evict_some(c, c->evict_batch);
+    got = frames_pop(c, out, want);
+  }
+  return got;
+}
+
+/* ---- filling ---- */
+
+/* Pages a fault at page should bring: the window doubles while faults land just
+ * after the previous fill (a sequential scan) and falls back to one page otherwise. */
+static unsigned readahead_window(struct rum_cache *c, struct rum_region *r, uint64_t page) {
+  uint64_t expected = atomic_load_explicit(&r->next_expected, memory_order_relaxed);
+  uint32_t w = atomic_load_explicit(&r->ra_window, memory_order_relaxed);
+  if (page == expected && page != 0) {
+    w = w * 2 > c->max_readahead ? c->max_readahead : w * 2;
+  } else {
+    w = 1;
+  }
+  uint64_t cap = c->capacity / 8;
+  if (w > cap) w = (uint32_t)(cap > 0 ? cap : 1);
+  atomic_store_explicit(&r->ra_window, w, memory_order_relaxed);
+  return w;
+}
+
+static bool page_is_zero(const struct rum_region *r, uint8_t v) {
+  return r->fresh && !(v & RUM_PAGE_STORED);
+}
+
+/* Fill pages starting at page, which the caller moved to FETCHING; claims up to
+ * want - 1 following absent pages of the same kind (zero or fetched). The first page
+ * is made writable and dirty when write is set. Returns the number of pages filled,
+ * or a negative code (fetch failed; the pages are ABSENT again). */
+static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsigned want, bool write,
+                struct rum_store_error *err) {
+  uint64_t npages = atomic_load_explicit(&r->npages, memory_order_acquire);
+  if (want > npages - page) want = (unsigned)(npages - page);
+  if (want == 0) want = 1;
+  uint32_t fr[RUM_WIRE_MAX_PAGES];
+  unsigned got = frames_take(c, fr, want, r, page);
+  bool zero = page_is_zero(r, rum__page_load(r, page));
+  unsigned n = 1;
+  while (n < got) {
+    uint8_t v = rum__page_load(r, page + n);
+    if ((v & RUM_PAGE_STATE_MASK) != RUM_PAGE_ABSENT || page_is_zero(r, v) != zero) break;
+    if (!rum__page_cas(r, page + n, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL)) break;
+    n++;
+  }
+  if (n < got) frames_push(c, fr + n, got - n);
+  const struct rum_fault_ops *ops = c->fault->ops;
+  uint8_t *addr = rum__region_page_addr(r, page);
+  size_t len = (size_t)n * RUM_PAGE_SIZE;
+  int rc;
+  if (zero) {
+    rc = ops->install(c->fault, addr, NULL, len, write && n == 1);
+    count(&c->counters.zero_fills, n);
+  } else {
+    uint8_t *target = ops->fill_target(c->fault, addr);
+    unsigned staging = RUM_CACHE_STAGING;
+    if (target == NULL) {
+      staging = staging_take(c);
+      target = c->staging + (size_t)staging * STAGING_BYTES;
+    }
+    rc = c->store.fetch(c->store_ctx, r, page, n, target, err);
+    if (rc != 0) {
+      if (staging < RUM_CACHE_STAGING) staging_give(c, staging);
+      count(&c->counters.fetch_errors, 1);
+      ops->drop(c->fault, addr, len); /* the alias may hold part of a reply */
+      frames_push(c, fr, n);
+      for (unsigned i = 0; i < n; i++) rum__page_set(r, page + i, RUM_PAGE_ABSENT, false);
+      return rc;
+    }
+    rc = ops->install(c->fault, addr, target, len, write && n == 1);
+    if (staging < RUM_CACHE_STAGING) staging_give(c, staging);
+  }
+  if (rc == 0 && write && n > 1) rc = ops->make_writable(c->fault, addr, RUM_PAGE_SIZE);
+  if (rc != 0) {
+    struct rum_store_error ierr = {0, rc};
+    fatal_page("cannot install page", r, page, &ierr);
+  }
+  if (n > 1) count(&c->counters.readahead, n - 1);
+  rum__spin_lock(&c->lock);
+  for (unsigned i = 0; i < n; i++) {
+    c->frames[fr[i]].region = r;
+    c->frames[fr[i]].page = page + i;
+    atomic_store_explicit(&c->frames[fr[i]].ref, i == 0, memory_order_relaxed);
+  }
+  rum__spin_unlock(&c->lock);
+  for (unsigned i = 0; i < n; i++) r->frame[page + i] = fr[i] + 1;
+  atomic_fetch_add(&r->nresident, n);
+  atomic_fetch_add(&c->resident, n);
+  atomic_store_explicit(&r->next_expected, page + n, memory_order_relaxed);
+  if (write) {
+    atomic_fetch_add(&r->ndirty, 1);
+    count(&c->counters.write_faults, 1);
+  }
+  rum__page_set(r, page, write ? RUM_PAGE_DIRTY : RUM_PAGE_CLEAN, false);
+  for (unsigned i = 1; i < n; i++) rum__page_set(r, page + i, RUM_PAGE_CLEAN, false);
+  return (int)n;
+}
+
+static _Noreturn void fatal_lost(const struct rum_region *r, uint64_t page) {
+  fatal_page("region lost (its lease expired or its node restarted)", r, page, NULL);
+}
+
+int rum__cache_fault(void *cache, void *addr, int is_write) {
+  struct rum_cache *c = cache;
+  struct rum_region *r = rum__region_table_lookup(c->table, addr);
+  if (r == NULL) return -1;
+  uint64_t page = (uint64_t)((uint8_t *)addr - r->base) >> RUM_PAGE_SHIFT;
+  if (page >= atomic_load_explicit(&r->npages, memory_order_acquire)) return -1;
+  if (atomic_load_explicit(&r->lost, memory_order_relaxed)) fatal_lost(r, page);
+  count(&c->counters.faults, 1);
+  bool waited = false;
+  for (;;) {
+    uint8_t v = rum__page_load(r, page);
+    switch (v & RUM_PAGE_STATE_MASK) {
+    case RUM_PAGE_ABSENT:
+      if (rum__page_cas(r, page, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL)) {
+        struct rum_store_error err = {0, 0};
+        int rc = fill(c, r, page, readahead_window(c, r, page), is_write == 1, &err);
+        if (rc < 0) {
+          if (err.code == 0) err.code = rc;
+          fatal_page("cannot fetch page", r, page, &err);
+        }
+        count(&c->counters.read_faults, 1);
+        return 0;
+      }
+      break;
+    case RUM_PAGE_FETCHING:
+    case RUM_PAGE_BUSY:
+      if (!waited) count(&c->counters.hits, 1);
+      waited = true;
+      wait_change(r, page, v);
+      break;
+    case RUM_PAGE_CLEAN:
+      if (is_write == 0) {
+        /* Another thread installed it between our fault and now. */
+        if (!waited) count(&c->counters.hits, 1);
+        touch(c, r, page);
+        return 0;
+      }
+      if (rum__page_cas(r, page, RUM_PAGE_CLEAN, RUM_PAGE_BUSY, NULL)) {
+        uint8_t *pa = rum__region_page_addr(r, page);
+        if (c->fault->ops->make_writable(c->fault, pa, RUM_PAGE_SIZE) != 0)
+          fatal_page("cannot make page writable", r, page, NULL);
+        atomic_fetch_add(&r->ndirty, 1);
+        touch(c, r, page);
+        rum__page_set(r, page, RUM_PAGE_DIRTY, false);
+        count(&c->counters.write_faults, 1);
+        return 0;
+      }
+      break;
+    default: /* DIRTY: made writable by another thread meanwhile */
+      touch(c, r, page);
+      return 0;
+    }
+  }
+}
+
+int rum__cache_prefetch(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n) {
+  uint64_t npages = atomic_load(&r->npages);
+  uint64_t end = first + n > npages ? npages : first + n;
+  /* Never prefetch more than half the cache: it would only evict itself. */
+  if (end - first > c->capacity / 2) end = first + c->capacity / 2;
+  for (uint64_t p = first; p < end;) {
+    if (!rum__page_cas(r, p, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL)) {
+      p++;
+      continue;
+    }
+    uint64_t want = end - p > c->max_readahead ? c->max_readahead : end - p;
+    struct rum_store_error err = {0, 0};
+    int rc = fill(c, r, p, (unsigned)want, false, &err);
+    if (rc < 0) return rc;
+    p += (uint64_t)rc;
+  }
+  return 0;
+}
+
+/* Claim the resident pages of a range for dropping: all of them (discard) or the
+ * clean ones only (refresh), waiting out pages in flight. */
+static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,
+                       bool clean_only, bool forget) {
+  struct rum_victim v[RUM_WIRE_MAX_PAGES];
+  unsigned nv = 0;
+  uint64_t reserved = r->reserved_pages;
+  uint64_t end = first + n > reserved ? reserved : first + n;
+  for (uint64_t p = first; p < end;) {
+    uint8_t v8 = rum__page_load(r, p);
+    uint8_t s = v8 & RUM_PAGE_STATE_MASK;
+    bool next = true;
+    if (s == RUM_PAGE_FETCHING || s == RUM_PAGE_BUSY) {
+      wait_change(r, p, v8);
+      next = false;
+    } else if (s == RUM_PAGE_ABSENT) {
+      uint8_t nv8 = forget ? 0 : (uint8_t)(v8 | (clean_only ? RUM_PAGE_STORED : 0));
+      if (nv8 != v8 && !atomic_compare_exchange_strong(&r->state[p], &v8, nv8)) next = false;
+    } else if (s == RUM_PAGE_CLEAN || !clean_only) {
+      if (rum__page_cas(r, p, s, RUM_PAGE_BUSY, NULL)) {
+        v[nv++] = (struct rum_victim){r, p, s == RUM_PAGE_DIRTY, false};
+      } else {
+        next = false;
+      }
+    }
+    if (next) p++;
+    if (nv == RUM_WIRE_MAX_PAGES || (p >= end && nv > 0)) {
+      rum__cache_finish_victims(c, v, nv, true);
+      if (forget) {
+        for (unsigned i = 0; i < nv; i++) atomic_fetch_and(&r->state[v[i].page], (uint8_t)~RUM_PAGE_STORED);
+      } else if (clean_only) {
+        for (unsigned i = 0; i < nv; i++) atomic_fetch_or(&r->state[v[i].page], RUM_PAGE_STORED);
+      }
+      nv = 0;
+    }
+  }
+}
+
+void rum__cache_discard(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,
+                        bool forget) {
+  drop_range(c, r, first, n, false, forget);
+}
+
+int rum__cache_refresh(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n) {
+  int rc = rum__cache_flush(c, r, first, n);
+  if (rc != 0) return rc;
+  drop_range(c, r, first, n, true, false);
+  return 0;
+}

@@ -1,0 +1,214 @@
+/* Page reads and writes against the memory nodes: the half of the remote the page
+ * cache calls, often from inside the fault handler. Nothing here allocates or takes
+ * a lock other than the RPC layer's spinlocks; buffers are the caller's or the
+ * preallocated staging areas.
+ *
+ * A READ covers one node's pages: a run of pages is split where the chunk's home
+ * changes, and the pieces go out as concurrent calls of one rum__rpc_call. Write-back
+ * groups pages per (node, region) into WRITE messages, all in flight at once. */
+#include <sched.h>
+#include <string.h>
+
+#include "client/remote.h"
+#include "proto/le.h"
+#include "util/log.h"
+
+enum { READ_REQ_BYTES = 32, MAX_READ_PIECES = RUM_WIRE_MAX_PAGES / RUM_CHUNK_PAGES + 1 };
+
+uint32_t rum__net_chunk_home(const struct rum_net *net, const struct rum_region *r, uint64_t chunk) {
+  if (r->pinned_node >= 0) return (uint32_t)r->pinned_node;
+  return rum__ring_lookup(net->ring, rum__ring_chunk_key(r->id, chunk));
+}
+
+struct rum_net_node *rum__net_node(struct rum_net *net, uint32_t id) {
+  if (id > RUM_NODE_ID_MAX || net->index_of[id] == 0) return NULL;
+  return &net->nodes[net->index_of[id] - 1];
+}
+
+static void call_init(struct rum_rpc_call *c, const struct rum_net_node *node, uint8_t type) {
+  memset(c, 0, offsetof(struct rum_rpc_call, status));
+  c->to = node->addr;
+  c->type = type;
+}
+
+int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages, uint8_t *dst,
+                   struct rum_store_error *err) {
+  struct rum_net *net = ctx;
+  struct rum_rpc_call calls[MAX_READ_PIECES];
+  uint8_t req[MAX_READ_PIECES][READ_REQ_BYTES];
+  uint8_t fixed[MAX_READ_PIECES][RUM_WIRE_READ_RESP_FIXED];
+  uint32_t homes[MAX_READ_PIECES], counts[MAX_READ_PIECES];
+  uint64_t starts[MAX_READ_PIECES];
+  unsigned n = 0;
+  for (uint64_t p = first; p < first + npages;) {
+    uint64_t chunk_end = ((p >> RUM_CHUNK_SHIFT) + 1) << RUM_CHUNK_SHIFT;
+    uint64_t end = chunk_end < first + npages ? chunk_end : first + npages;
+    uint32_t home = rum__net_chunk_home(net, r, p >> RUM_CHUNK_SHIFT);
+    if (n > 0 && homes[n - 1] == home) {
+      counts[n - 1] += (uint32_t)(end - p); /* next chunk on the same node: one READ */
+    } else {
+      homes[n] = home;
+      starts[n] = p;
+      counts[n] = (uint32_t)(end - p);
+      n++;
+    }
+    p = end;
+  }
+  for (unsigned i = 0; i < n; i++) {
+    struct rum_net_node *node = rum__net_node(net, homes[i]);
+    if (node == NULL) {
+      err->node_id = homes[i];
+      err->code = RUM_ECONFIG;
+      return RUM_ECONFIG;
+    }
+    struct rum_msg_read_req m = {.region_id = r->id, .first_page = starts[i], .npages = counts[i]};
+    int len = rum__wire_encode_read_req(req[i], sizeof req[i], &m);
+    if (len < 0) return len;
+    call_init(&calls[i], node, RUM_MSG_READ);
+    calls[i].req_iovcnt = 1;
+    calls[i].req[0] = (struct iovec){req[i], (size_t)len};
+    calls[i].resp_iovcnt = 2;
+    calls[i].resp[0] = (struct iovec){fixed[i], RUM_WIRE_READ_RESP_FIXED};
+    calls[i].resp[1] = (struct iovec){dst + (starts[i] - first) * RUM_PAGE_SIZE, (size_t)counts[i] * RUM_PAGE_SIZE};
+  }
+  rum__rpc_call(net->rpc, calls, n);
+  for (unsigned i = 0; i < n; i++) {
+    int rc = calls[i].status;
+    if (rc == 0 && (calls[i].resp_len != RUM_WIRE_READ_RESP_FIXED + (size_t)counts[i] * RUM_PAGE_SIZE ||
+                    rum__get_u64(fixed[i]) != r->id || rum__get_u64(fixed[i] + 8) != starts[i] ||
+                    rum__get_u32(fixed[i] + 16) != counts[i]))
+      rc = RUM_EPROTO;
+    if (rc != 0) {
+      err->node_id = homes[i];
+      err->code = rc;
+      return rc;
+    }
+  }
+  return 0;
+}
+
+static unsigned staging_take(struct rum_net *net) {
+  for (;;) {
+    for (unsigned i = 0; i < RUM_NET_STAGING; i++)
+      if (!atomic_load_explicit(&net->staging_busy[i], memory_order_relaxed) &&
+          !atomic_exchange_explicit(&net->staging_busy[i], true, memory_order_acquire))
+        return i;
+    sched_yield();
+  }
+}
+
+int rum__net_store(void *ctx, const struct rum_page_io *pages, unsigned n, struct rum_store_error *err) {
+  struct rum_net *net = ctx;
+  if (n == 0) return 0;
+  if (n > RUM_WIRE_MAX_PAGES) return RUM_EINVAL;
+  unsigned si = staging_take(net);
+  struct rum_net_staging *st = &net->staging[si];
+  uint32_t homes[RUM_WIRE_MAX_PAGES];
+  bool taken[RUM_WIRE_MAX_PAGES] = {false};
+  for (unsigned i = 0; i < n; i++)
+    homes[i] = rum__net_chunk_home(net, pages[i].region, pages[i].page >> RUM_CHUNK_SHIFT);
+  /* Group: each call takes every not yet taken page of the first free page's
+   * (node, region); page order within a group stays ascending. */
+  unsigned ncalls = 0, used = 0;
+  uint32_t call_home[RUM_NET_MAX_CALLS];
+  int rc = 0;
+  for (unsigned i = 0; i < n && rc == 0; i++) {
+    if (taken[i]) continue;
+    struct rum_net_node *node = rum__net_node(net, homes[i]);
+    if (node == NULL) {
+      rc = RUM_ECONFIG;
+      err->node_id = homes[i];
+      break;
+    }
+    struct rum_msg_write_req m = {.region_id = pages[i].region->id, .npages = 0};
+    uint8_t *data = st->data + (size_t)used * RUM_PAGE_SIZE;
+    for (unsigned j = i; j < n; j++) {
+      if (taken[j] || homes[j] != homes[i] || pages[j].region != pages[i].region) continue;
+      taken[j] = true;
+      m.page_index[m.npages] = pages[j].page;
+      memcpy(data + (size_t)m.npages * RUM_PAGE_SIZE, pages[j].data, RUM_PAGE_SIZE);
+      m.npages++;
+    }
+    int len = rum__wire_encode_write_req_fixed(st->fixed[ncalls], sizeof st->fixed[ncalls], &m);
+    if (len < 0) {
+      rc = len;
+      break;
+    }
+    struct rum_rpc_call *c = &st->calls[ncalls];
+    call_init(c, node, RUM_MSG_WRITE);
+    c->req_iovcnt = 2;
+    c->req[0] = (struct iovec){st->fixed[ncalls], (size_t)len};
+    c->req[1] = (struct iovec){data, (size_t)m.npages * RUM_PAGE_SIZE};
+    c->resp_iovcnt = 1;
+    c->resp[0] = (struct iovec){st->fixed[ncalls], 16}; /* the reply is a page count */
+    call_home[ncalls++] = homes[i];
+    used += m.npages;
+  }
+  if (rc == 0) {
+    rum__rpc_call(net->rpc, st->calls, ncalls);
+    for (unsigned i = 0; i < ncalls; i++) {
+      if (st->calls[i].status != 0) {
+        rc = st->calls[i].status;
+        err->node_id = call_home[i];
+        break;
+      }
+    }
+  }
+  err->code = rc;
+  atomic_store_explicit(&net->staging_busy[si], false, memory_order_release);
+  return rc;
+}
+
+static int one_call(struct rum_net *net, struct rum_rpc_call *c, uint32_t node_id) {
+  struct rum_net_node *node = rum__net_node(net, node_id);
+  if (node == NULL) return RUM_EINVAL;
+  c->to = node->addr;
+  return rum__rpc_call(net->rpc, c, 1);
+}
+
+int rum__net_read_node(struct rum_net *net, uint32_t node, uint64_t region, uint64_t first, uint32_t npages,
+                       uint8_t *dst) {
+  uint8_t req[READ_REQ_BYTES], fixed[RUM_WIRE_READ_RESP_FIXED];
+  struct rum_msg_read_req m = {.region_id = region, .first_page = first, .npages = npages};
+  int len = rum__wire_encode_read_req(req, sizeof req, &m);
+  if (len < 0) return len;
+  struct rum_rpc_call c;
+  memset(&c, 0, sizeof c);
+  c.type = RUM_MSG_READ;
+  c.req_iovcnt = 1;
+  c.req[0] = (struct iovec){req, (size_t)len};
+  c.resp_iovcnt = 2;
+  c.resp[0] = (struct iovec){fixed, sizeof fixed};
+  c.resp[1] = (struct iovec){dst, (size_t)npages * RUM_PAGE_SIZE};
+  int rc = one_call(net, &c, node);
+  if (rc == 0 && c.resp_len != sizeof fixed + (size_t)npages * RUM_PAGE_SIZE) rc = RUM_EPROTO;
+  return rc;
+}
+
+int rum__net_write_node(struct rum_net *net, uint32_t node, uint64_t region, uint64_t first, uint32_t npages,
+                        const uint8_t *src) {
+  uint8_t fixed[12 + 8 * RUM_WIRE_MAX_PAGES], resp[16];
+  struct rum_msg_write_req m = {.region_id = region, .npages = npages};
+  for (uint32_t i = 0; i < npages; i++) m.page_index[i] = first + i;
+  int len = rum__wire_encode_write_req_fixed(fixed, sizeof fixed, &m);
+  if (len < 0) return len;
+  struct rum_rpc_call c;
+  memset(&c, 0, sizeof c);
+  c.type = RUM_MSG_WRITE;
+  c.req_iovcnt = 2;
+  c.req[0] = (struct iovec){fixed, (size_t)len};
+  c.req[1] = (struct iovec){(void *)src, (size_t)npages * RUM_PAGE_SIZE};
+  c.resp_iovcnt = 1;
+  c.resp[0] = (struct iovec){resp, sizeof resp};
+  return one_call(net, &c, node);
+}
+
+void rum__net_stats(void *ctx, struct rum_stats *out) {
+  struct rum_net *net = ctx;
+  struct rum_rpc_stats s;
+  rum__rpc_stats(net->rpc, &s);
+  out->bytes_in = s.bytes_in;
+  out->bytes_out = s.bytes_out;
+  out->rpcs = s.calls;
+  out->retries = s.retransmits;
+}

@@ -1,0 +1,101 @@
+/* The client's network side: the memory nodes as the client sees them, one RPC
+ * endpoint, the ring, and the struct rum_remote_ops built on them (fetch.c: page
+ * reads and writes, signal safe; remote_regions.c: region life cycle; heartbeat_client.c:
+ * leases). */
+#ifndef RUM_CLIENT_REMOTE_H
+#define RUM_CLIENT_REMOTE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client/client.h"
+#include "cluster/machines.h"
+#include "cluster/ring.h"
+#include "net/rpc.h"
+#include "net/transport.h"
+#include "proto/wire.h"
+
+enum {
+  RUM_NET_STAGING = 8, /* write-back staging buffers (a WRITE batch each) */
+  RUM_NET_MAX_CALLS = RUM_WIRE_MAX_PAGES,
+};
+
+struct rum_net_node {
+  uint32_t id;
+  struct rum_peer_addr addr;
+  bool up;                  /* answered HELLO */
+  uint32_t lease_ms;        /* granted */
+  uint64_t incarnation;     /* from HELLO; a change means the node restarted */
+  _Atomic uint64_t nregions; /* this client's regions with a chunk here */
+  _Atomic int lease_lost;
+};
+
+/* A write-back staging area: page bytes gathered contiguously per WRITE, the fixed
+ * parts, and the call array (too big for a signal handler's stack). */
+struct rum_net_staging {
+  uint8_t data[RUM_WIRE_MAX_PAGES * RUM_PAGE_SIZE];
+  uint8_t fixed[RUM_NET_MAX_CALLS][12 + 8 * RUM_WIRE_MAX_PAGES];
+  struct rum_rpc_call calls[RUM_NET_MAX_CALLS];
+};
+
+struct rum_net {
+  struct rum_machines machines;
+  struct rum_ring *ring;
+  struct rum_transport *transport;
+  struct rum_rpc *rpc;
+  struct rum_wire_key key;
+  bool has_key;
+  uint32_t self_id;
+  uint64_t session;
+  struct rum_net_node nodes[RUM_MAX_NODES];
+  unsigned nnodes;
+  uint8_t index_of[RUM_NODE_ID_MAX + 1]; /* node id -> index + 1 */
+  struct rum_net_staging *staging;       /* RUM_NET_STAGING, mmap'ed */
+  _Atomic bool staging_busy[RUM_NET_STAGING];
+  struct rum_client *client;             /* for marking regions lost */
+  /* Heartbeats. */
+  pthread_t heartbeat_thread;
+  bool heartbeat_running;
+  pthread_mutex_t heartbeat_lock;
+  pthread_cond_t heartbeat_cond;
+  bool heartbeat_stop;
+  uint32_t heartbeat_ms;
+};
+
+/* Open: load machines (path, NULL = $RUM_MACHINES, then ./machines.csv), key, open the
+ * transport, create the endpoint, HELLO every node (RUM_ETIMEDOUT when none answers),
+ * build the ring. Returns 0 and *out or RUM_E* with a logged reason. */
+int rum__net_open(const char *machines_path, struct rum_net **out);
+void rum__net_close(struct rum_net *net);
+
+/* The remote ops over net (ctx = net). */
+extern const struct rum_remote_ops rum__net_remote_ops;
+
+/* Home node id of a region's chunk. Lock-free, signal safe. */
+uint32_t rum__net_chunk_home(const struct rum_net *net, const struct rum_region *r, uint64_t chunk);
+/* The node entry for an id, or NULL. */
+struct rum_net_node *rum__net_node(struct rum_net *net, uint32_t id);
+/* Whether r has a chunk homed on node (or the node is its name's home). */
+bool rum__net_region_homes(void *net, const struct rum_region *r, uint32_t node);
+
+/* Page I/O (fetch.c): the rum_store_ops half of the remote. */
+int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages, uint8_t *dst,
+                   struct rum_store_error *err);
+int rum__net_store(void *ctx, const struct rum_page_io *pages, unsigned n, struct rum_store_error *err);
+/* Read / write pages of one region on one node, normal context (copy path). */
+int rum__net_read_node(struct rum_net *net, uint32_t node, uint64_t region, uint64_t first, uint32_t npages,
+                       uint8_t *dst);
+int rum__net_write_node(struct rum_net *net, uint32_t node, uint64_t region, uint64_t first, uint32_t npages,
+                        const uint8_t *src);
+void rum__net_stats(void *ctx, struct rum_stats *out);
+
+/* Heartbeats (heartbeat_client.c). */
+int rum__net_heartbeat_start(struct rum_net *net);
+void rum__net_heartbeat_stop(struct rum_net *net);
+/* One round now: HEARTBEAT every node holding regions of ours. Returns the number of
+ * nodes whose lease was found expired. */
+int rum__net_heartbeat_round(struct rum_net *net);
+
+#endif

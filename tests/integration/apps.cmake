@@ -1,0 +1,65 @@
+# The correctness apps on a local cluster of three real rumd (with_cluster.sh):
+#   integration.mem_test.<backend>[.loss]    every rum.h call, every byte (--quick)
+#   integration.hashtable.<backend>[.loss]   a hash table in RUM memory vs a local reference
+#   integration.persist_after_exit[.sigsegv] a named region written by a process that exits
+#                                            without rum_sync, verified by a second process
+# <backend> is the fault backend (RUM_FAULT=uffd or sigsegv); .loss adds 10% injected
+# packet drop, duplication and reordering on the client and the nodes. The caches are
+# small so that eviction and write-back run all the time. Seeds are fixed so that a
+# failure replays; each app prints its seed and takes --seed to rerun it by hand.
+# Exit status 77 (the backend is not available on this machine) marks a test skipped.
+# Ports: 19000-19999, ten per test.
+if(NOT TARGET mem_test AND NOT TARGET hashtable)
+  return()
+endif()
+set(RUM_APPS_WITH_CLUSTER ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh)
+set(RUM_APPS_NEXT_PORT 19000)
+set(RUM_APPS_LOSS "RUM_FAULT_INJECT=drop=0.1,dup=0.1,reorder=0.1")
+
+# rum_apps_test(<name> ENV <VAR=value>... COMMAND <program> <args>...)
+# Registers integration.<name>: COMMAND runs against a fresh 3-node cluster.
+macro(rum_apps_test name)
+  cmake_parse_arguments(RAT "" "" "ENV;COMMAND" ${ARGN})
+  add_test(NAME integration.${name}
+    COMMAND ${RUM_APPS_WITH_CLUSTER} --nodes 3 --base-port ${RUM_APPS_NEXT_PORT} --memory-mb 512
+            -- ${RAT_COMMAND})
+  set_tests_properties(integration.${name} PROPERTIES
+    TIMEOUT 300 LABELS "integration;apps" SKIP_RETURN_CODE 77 ENVIRONMENT "${RAT_ENV}")
+  math(EXPR RUM_APPS_NEXT_PORT "${RUM_APPS_NEXT_PORT} + 10")
+endmacro()
+
+foreach(backend uffd sigsegv)
+  foreach(variant plain loss)
+    set(suffix ${backend})
+    set(loss_env)
+    if(variant STREQUAL "loss")
+      set(suffix ${backend}.loss)
+      set(loss_env ${RUM_APPS_LOSS})
+    endif()
+    if(TARGET mem_test)
+      rum_apps_test(mem_test.${suffix}
+        ENV RUM_FAULT=${backend} RUM_CACHE_MB=4 ${loss_env}
+        COMMAND $<TARGET_FILE:mem_test> --quick --seed 1001)
+    endif()
+    if(TARGET hashtable)
+      rum_apps_test(hashtable.${suffix}
+        ENV RUM_FAULT=${backend} RUM_CACHE_MB=2 ${loss_env}
+        COMMAND $<TARGET_FILE:hashtable> --ops 100000 --keys 40000 --seed 2002)
+    endif()
+  endforeach()
+endforeach()
+
+if(TARGET mem_test)
+  # The writer returns from main without rum_sync() or rum_shutdown(): only the
+  # write-back at exit can put its dirty pages (3x the cache) on the nodes.
+  foreach(backend auto sigsegv)
+    set(name persist_after_exit)
+    if(NOT backend STREQUAL "auto")
+      set(name persist_after_exit.${backend})
+    endif()
+    rum_apps_test(${name}
+      ENV RUM_FAULT=${backend} RUM_CACHE_MB=4
+      COMMAND /bin/sh -c "\"$0\" --phase persist-write --seed 3003 --name persist.${backend} && \"$0\" --phase persist-verify --seed 3003 --name persist.${backend}"
+              $<TARGET_FILE:mem_test>)
+  endforeach()
+endif()

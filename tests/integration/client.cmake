@@ -1,0 +1,43 @@
+# Integration tests of librum against real rumd nodes on 127.0.0.1, ports 18000-18999,
+# on both fault backends. Each test has its own ports so that `ctest -j` works.
+if(NOT TARGET rumd OR NOT TARGET rum)
+  return()
+endif()
+
+set(CLIENT_IT_DIR ${CMAKE_CURRENT_LIST_DIR})
+add_executable(client_smoke ${CLIENT_IT_DIR}/client_smoke.c)
+target_link_libraries(client_smoke PRIVATE rum Threads::Threads)
+set_target_properties(client_smoke PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+
+# client_test(NAME PORT FAULT "scenario command" [ENV...])
+function(client_test name port fault script)
+  add_test(NAME client.${name}.${fault}
+           COMMAND bash ${CLIENT_IT_DIR}/with_cluster.sh --nodes 3 --base-port ${port} -- bash -c "${script}")
+  set_tests_properties(client.${name}.${fault} PROPERTIES TIMEOUT 240 LABELS "integration;client"
+                       ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin;RUM_FAULT=${fault};${ARGN}")
+endfunction()
+
+set(SMOKE ${CMAKE_BINARY_DIR}/bin/client_smoke)
+foreach(fault uffd sigsegv)
+  if(fault STREQUAL "uffd")
+    set(off 0)
+  else()
+    set(off 50)
+  endif()
+  math(EXPR p1 "18000 + ${off}")
+  math(EXPR p2 "18010 + ${off}")
+  math(EXPR p3 "18020 + ${off}")
+  math(EXPR p4 "18030 + ${off}")
+  math(EXPR p5 "18040 + ${off}")
+  client_test(basic ${p1} ${fault} "${SMOKE} basic")
+  client_test(threads ${p2} ${fault} "${SMOKE} threads")
+  client_test(named ${p3} ${fault}
+              "${SMOKE} named-create it.named && ${SMOKE} named-check it.named && ${SMOKE} named-free it.named")
+  # 1 GiB through a 16 MiB cache reads back exactly what was written.
+  client_test(big ${p4} ${fault} "${SMOKE} big 1024" "RUM_CACHE_MB=16")
+  add_test(NAME client.lease.${fault}
+           COMMAND bash ${CLIENT_IT_DIR}/with_cluster.sh --nodes 3 --base-port ${p5} --rumd-arg --lease-ms
+                   --rumd-arg 300 -- ${SMOKE} lease)
+  set_tests_properties(client.lease.${fault} PROPERTIES TIMEOUT 60 LABELS "integration;client"
+                       ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin;RUM_FAULT=${fault}")
+endforeach()

@@ -1,0 +1,49 @@
+# Integration tests of the memory node: real rumd processes on 127.0.0.1, ports 17000-17999.
+# Each test has its own ports so that `ctest -j` can run them side by side.
+if(NOT TARGET rumd)
+  return()
+endif()
+
+set(RUMD_IT_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(RUMD_WITH_CLUSTER ${RUMD_IT_DIR}/with_cluster.sh)
+
+# The client-side driver: the RPC layer and wire codecs used directly, as librum will.
+add_executable(rpc_client_test ${RUMD_IT_DIR}/rpc_client_test.c)
+target_link_libraries(rpc_client_test PRIVATE rum_cluster rum_net rum_proto rum_util Threads::Threads)
+
+function(rumd_cli_test name case port)
+  add_test(NAME rumd.${name} COMMAND bash ${RUMD_IT_DIR}/rumd_cli_test.sh ${case} ${CMAKE_BINARY_DIR}/bin ${port})
+  set_tests_properties(rumd.${name} PROPERTIES TIMEOUT 60 LABELS "integration;rumd"
+                       ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+endfunction()
+
+rumd_cli_test(help help 17000)
+rumd_cli_test(bad_flags bad-flags 17002)
+rumd_cli_test(bad_machines bad-machines 17004)
+rumd_cli_test(sigterm sigterm 17006)
+rumd_cli_test(with_cluster with-cluster 17008)
+
+# rumd_cluster_test(NAME BASE_PORT CLIENT_PORT "with_cluster args" "driver args" [ENV...])
+function(rumd_cluster_test name base_port client_port cluster_args driver_args)
+  separate_arguments(cluster_list UNIX_COMMAND "${cluster_args}")
+  separate_arguments(driver_list UNIX_COMMAND "${driver_args}")
+  add_test(NAME rumd.${name}
+           COMMAND bash ${RUMD_WITH_CLUSTER} --base-port ${base_port} ${cluster_list} --
+                   $<TARGET_FILE:rpc_client_test> ${driver_list} --port ${client_port})
+  set(env "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin" ${ARGN})
+  set_tests_properties(rumd.${name} PROPERTIES TIMEOUT 120 LABELS "integration;rumd" ENVIRONMENT "${env}")
+endfunction()
+
+rumd_cluster_test(roundtrip 17100 17190 "--nodes 3" "roundtrip")
+rumd_cluster_test(roundtrip_faults 17110 17191 "--nodes 3" "roundtrip"
+                  "RUM_FAULT_INJECT=drop=0.1,dup=0.1,reorder=0.1")
+rumd_cluster_test(kill 17120 17192 "--nodes 3" "kill --timeout 500")
+rumd_cluster_test(dup_alloc 17130 17193 "--nodes 1" "dup-alloc")
+rumd_cluster_test(memlimit 17140 17195 "--nodes 1 --memory-mb 1" "memlimit")
+rumd_cluster_test(lease 17150 17197 "--nodes 1 --rumd-arg --lease-ms --rumd-arg 300" "lease")
+
+# A cluster key (a fixed test key, 64 hex digits): every frame MACed.
+set(RUMD_TEST_KEY ${CMAKE_BINARY_DIR}/tests/rumd-test.key)
+file(WRITE ${RUMD_TEST_KEY} "00112233445566778899aabbccddeeff0123456789abcdef0011223344556677\n")
+rumd_cluster_test(key 17160 17199 "--nodes 1 --rumd-arg --key-file --rumd-arg ${RUMD_TEST_KEY}"
+                  "key --key-file ${RUMD_TEST_KEY}")

@@ -1,0 +1,468 @@
+/* The allocator and the client's region life cycle over an in-process remote (the
+ * struct rum_remote_ops seam): size classes, packing overhead for several size
+ * distributions (printed, and bounded for realistic mixes), reuse, calloc zeroing,
+ * realloc in place and by moving, usable sizes, named regions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rum/rum.h>
+
+#include "client/client.h"
+#include "util/spinlock.h"
+
+/* ---- the in-process remote: regions by id, each a flat zeroed buffer ---- */
+
+enum { MAX_REMOTE = 4096 };
+
+struct remote_region {
+  uint64_t id;
+  uint64_t size;
+  uint8_t *bytes;
+  char name[RUM_NAME_MAX + 1];
+};
+
+struct local_remote {
+  rum_spinlock_t lock;
+  struct remote_region regions[MAX_REMOTE];
+  unsigned n;
+  unsigned creates, destroys, resizes, copies;
+};
+
+static struct remote_region *find(struct local_remote *lr, uint64_t id) {
+  for (unsigned i = 0; i < lr->n; i++)
+    if (lr->regions[i].id == id) return &lr->regions[i];
+  return NULL;
+}
+
+static int lr_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t n, uint8_t *dst,
+                    struct rum_store_error *err) {
+  struct local_remote *lr = ctx;
+  rum__spin_lock(&lr->lock);
+  struct remote_region *x = find(lr, r->id);
+  int rc = x == NULL || (first + n) * RUM_PAGE_SIZE > x->size ? RUM_EINVAL : 0;
+  if (rc == 0) memcpy(dst, x->bytes + first * RUM_PAGE_SIZE, (size_t)n * RUM_PAGE_SIZE);
+  rum__spin_unlock(&lr->lock);
+  err->code = rc;
+  return rc;
+}
+
+static int lr_store(void *ctx, const struct rum_page_io *p, unsigned n, struct rum_store_error *err) {
+  struct local_remote *lr = ctx;
+  int rc = 0;
+  rum__spin_lock(&lr->lock);
+  for (unsigned i = 0; i < n && rc == 0; i++) {
+    struct remote_region *x = find(lr, p[i].region->id);
+    if (x == NULL || (p[i].page + 1) * RUM_PAGE_SIZE > x->size) {
+      rc = RUM_EINVAL;
+    } else {
+      memcpy(x->bytes + p[i].page * RUM_PAGE_SIZE, p[i].data, RUM_PAGE_SIZE);
+    }
+  }
+  rum__spin_unlock(&lr->lock);
+  err->code = rc;
+  return rc;
+}
+
+static int lr_create(void *ctx, struct rum_region *r, const char *name, size_t len) {
+  struct local_remote *lr = ctx;
+  int rc = 0;
+  rum__spin_lock(&lr->lock);
+  for (unsigned i = 0; name != NULL && i < lr->n; i++)
+    if (strcmp(lr->regions[i].name, name) == 0) rc = RUM_EEXIST;
+  if (rc == 0 && lr->n == MAX_REMOTE) rc = RUM_ENOSPC;
+  if (rc == 0) {
+    struct remote_region *x = &lr->regions[lr->n++];
+    memset(x, 0, sizeof(*x));
+    x->id = r->id;
+    x->size = atomic_load(&r->npages) * RUM_PAGE_SIZE;
+    x->bytes = calloc(1, x->size);
+    if (name != NULL) memcpy(x->name, name, len);
+    lr->creates++;
+  }
+  rum__spin_unlock(&lr->lock);
+  return rc;
+}
+
+static int lr_destroy(void *ctx, struct rum_region *r, const char *name, size_t len) {
+  (void)name;
+  (void)len;
+  struct local_remote *lr = ctx;
+  rum__spin_lock(&lr->lock);
+  struct remote_region *x = find(lr, r->id);
+  if (x != NULL) {
+    free(x->bytes);
+    *x = lr->regions[--lr->n];
+    lr->destroys++;
+  }
+  rum__spin_unlock(&lr->lock);
+  return x != NULL ? 0 : RUM_ENOENT;
+}
+
+static int lr_resize(void *ctx, struct rum_region *r, uint64_t old_npages) {
+  (void)old_npages;
+  struct local_remote *lr = ctx;
+  rum__spin_lock(&lr->lock);
+  struct remote_region *x = find(lr, r->id);
+  uint64_t size = atomic_load(&r->npages) * RUM_PAGE_SIZE;
+  uint8_t *b = realloc(x->bytes, size);
+  if (size > x->size) memset(b + x->size, 0, size - x->size);
+  x->bytes = b;
+  x->size = size;
+  lr->resizes++;
+  rum__spin_unlock(&lr->lock);
+  return 0;
+}
+
+static int lr_copy(void *ctx, struct rum_region *src, struct rum_region *dst, uint64_t npages) {
+  struct local_remote *lr = ctx;
+  rum__spin_lock(&lr->lock);
+  struct remote_region *s = find(lr, src->id), *d = find(lr, dst->id);
+  memcpy(d->bytes, s->bytes, npages * RUM_PAGE_SIZE);
+  lr->copies++;
+  rum__spin_unlock(&lr->lock);
+  return 0;
+}
+
+static int lr_attach(void *ctx, const char *name, size_t len, uint64_t *id, uint64_t *size, uint32_t *flags) {
+  (void)len;
+  struct local_remote *lr = ctx;
+  int rc = RUM_ENOENT;
+  rum__spin_lock(&lr->lock);
+  for (unsigned i = 0; i < lr->n; i++)
+    if (strcmp(lr->regions[i].name, name) == 0) {
+      *id = lr->regions[i].id;
+      *size = lr->regions[i].size;
+      *flags = RUM_REGION_F_NAMED;
+      rc = 0;
+    }
+  rum__spin_unlock(&lr->lock);
+  return rc;
+}
+
+static bool lr_node_exists(void *ctx, uint32_t id) {
+  (void)ctx;
+  return id < 3;
+}
+
+static const struct rum_remote_ops lr_ops = {
+    .pages = {lr_fetch, lr_store},
+    .region_create = lr_create,
+    .region_destroy = lr_destroy,
+    .region_resize = lr_resize,
+    .region_copy = lr_copy,
+    .attach = lr_attach,
+    .node_exists = lr_node_exists,
+};
+
+static struct local_remote *g_remote;
+static struct rum_client *g_cl;
+
+/* Tests open their client inside the test body: cmocka installs its own crash
+ * handlers around each test function, which would replace the fault handler if it
+ * were installed in a setup fixture. */
+static void open_client(void) {
+  g_remote = calloc(1, sizeof(*g_remote));
+  struct rum_client_config cfg = {.cache_pages = 1024, .arena_bytes = 256ull << 30, .fault_kind = "auto"};
+  assert_int_equal(rum__client_create(&cfg, &lr_ops, g_remote, &g_cl), 0);
+}
+
+static void close_client(void) {
+  if (g_cl == NULL) return;
+  assert_int_equal(rum__client_destroy(g_cl), 0);
+  g_cl = NULL;
+  for (unsigned i = 0; i < g_remote->n; i++) free(g_remote->regions[i].bytes);
+  free(g_remote);
+  g_remote = NULL;
+}
+
+static int setup(void **state) {
+  (void)state;
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  close_client();
+  return 0;
+}
+
+/* ---- size classes ---- */
+
+static void test_size_classes(void **state) {
+  (void)state;
+  size_t prev = 0;
+  for (int c = 0; c < RUM_SLAB_CLASSES; c++) {
+    size_t s = rum__slab_class_size(c);
+    assert_true(s > prev);
+    assert_int_equal(s % 16, 0);
+    if (s <= 128) assert_int_equal(s - prev, 16);
+    else assert_true((double)s <= (double)prev * 1.125 + 0.5); /* at most 12.5% apart */
+    assert_int_equal(rum__slab_class_of(s), c);
+    assert_int_equal(rum__slab_class_of(prev + 1), c);
+    prev = s;
+  }
+  assert_int_equal(prev, RUM_SLAB_MAX);
+  assert_int_equal(rum__slab_class_of(RUM_SLAB_MAX + 1), -1);
+  assert_int_equal(rum__slab_class_of(0), 0);
+}
+
+/* ---- overhead ---- */
+
+static uint64_t xorshift(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static size_t uniform(uint64_t *s, size_t lo, size_t hi) { return lo + xorshift(s) % (hi - lo + 1); }
+
+/* Log-uniform without libm: a uniform octave, then uniform within it. */
+static size_t log_uniform(uint64_t *s, size_t lo, size_t hi) {
+  unsigned octaves = 0;
+  while ((lo << (octaves + 1)) <= hi) octaves++;
+  size_t base = lo << (xorshift(s) % octaves);
+  return uniform(s, base, base * 2 > hi ? hi : base * 2);
+}
+
+enum dist { D_FIXED24, D_U16_128, D_U16_1K, D_U16_64K, D_LOG16_1M, D_POW2, D_MIX };
+static const char *dist_names[] = {"fixed 24 B", "uniform 16-128 B", "uniform 16 B-1 KiB",
+                                   "uniform 16 B-64 KiB", "log-uniform 16 B-1 MiB", "powers of two 16 B-64 KiB",
+                                   "mix (50% <=64 B, 30% <=512 B, 15% <=8 KiB, 4% <=256 KiB, 1% <=4 MiB)"};
+
+static size_t draw(enum dist d, uint64_t *s) {
+  switch (d) {
+  case D_FIXED24: return 24;
+  case D_U16_128: return uniform(s, 16, 128);
+  case D_U16_1K: return uniform(s, 16, 1024);
+  case D_U16_64K: return uniform(s, 16, 65536);
+  case D_LOG16_1M: return log_uniform(s, 16, 1 << 20);
+  case D_POW2: return (size_t)16 << (xorshift(s) % 13);
+  default: {
+    uint64_t p = xorshift(s) % 100;
+    if (p < 50) return uniform(s, 16, 64);
+    if (p < 80) return uniform(s, 65, 512);
+    if (p < 95) return uniform(s, 513, 8192);
+    if (p < 99) return uniform(s, 8193, 256 << 10);
+    return uniform(s, (256 << 10) + 1, 4 << 20);
+  }
+  }
+}
+
+static int sum_large(void *ctx, struct rum_region *r) {
+  if (r->kind != RUM_REGION_SLAB) *(uint64_t *)ctx += atomic_load(&r->npages) * RUM_PAGE_SIZE;
+  return 0;
+}
+
+/* consumed region bytes / requested bytes - 1, after n allocations of d. */
+static double measure(enum dist d, unsigned n, uint64_t *requested_out) {
+  uint64_t seed = 0x9e3779b97f4a7c15ull + d;
+  void **ptrs = malloc(n * sizeof(void *));
+  uint64_t requested = 0;
+  for (unsigned i = 0; i < n; i++) {
+    size_t size = draw(d, &seed);
+    ptrs[i] = rum__client_alloc(g_cl, size, false);
+    assert_non_null(ptrs[i]);
+    assert_true(rum__client_usable_size(g_cl, ptrs[i]) >= size);
+    assert_int_equal((uintptr_t)ptrs[i] % 16, 0);
+    requested += size;
+  }
+  uint64_t consumed = rum__slab_region_bytes(&g_cl->slabs);
+  rum__region_table_each(&g_cl->table, sum_large, &consumed);
+  for (unsigned i = 0; i < n; i++) rum__client_free(g_cl, ptrs[i]);
+  free(ptrs);
+  *requested_out = requested;
+  return (double)consumed / (double)requested - 1.0;
+}
+
+static void test_overhead(void **state) {
+  (void)state;
+  static const unsigned counts[] = {200000, 200000, 100000, 20000, 20000, 20000, 50000};
+  printf("allocator overhead (consumed region bytes / requested bytes - 1):\n");
+  for (int d = D_FIXED24; d <= D_MIX; d++) {
+    uint64_t requested;
+    open_client(); /* fresh: no spare slabs left over from another distribution */
+    double o = measure((enum dist)d, counts[d], &requested);
+    close_client();
+    printf("  %-70s %7u allocs %9.1f MiB  overhead %5.2f%%\n", dist_names[d], counts[d],
+           (double)requested / (1 << 20), o * 100);
+    if (d != D_FIXED24) assert_true(o <= 0.125); /* 24 B -> 32 B class is 33% by design */
+    if (d == D_POW2) assert_true(o <= 0.02);
+  }
+}
+
+/* ---- life cycle ---- */
+
+static void test_small_alloc_packs_and_reuses(void **state) {
+  (void)state;
+  open_client();
+  unsigned creates = g_remote->creates;
+  void *p[1000];
+  for (int i = 0; i < 1000; i++) p[i] = rum__client_alloc(g_cl, 16, false);
+  assert_int_equal(g_remote->creates - creates, 1); /* 16000 B share one 64 KiB slab */
+  for (int i = 1; i < 1000; i++) assert_ptr_not_equal(p[i], p[i - 1]);
+  void *q = p[500];
+  rum__client_free(g_cl, q);
+  assert_ptr_equal(rum__client_alloc(g_cl, 10, false), q); /* the freed object comes back */
+  for (int i = 0; i < 1000; i++) rum__client_free(g_cl, p[i]);
+  void *z1 = rum__client_alloc(g_cl, 0, false), *z2 = rum__client_alloc(g_cl, 0, false);
+  assert_non_null(z1);
+  assert_ptr_not_equal(z1, z2);
+  rum__client_free(g_cl, z1);
+  rum__client_free(g_cl, z2);
+}
+
+static void test_empty_slabs_are_returned(void **state) {
+  (void)state;
+  open_client();
+  void *p[20000];
+  for (int i = 0; i < 20000; i++) p[i] = rum__client_alloc(g_cl, 1000, false);
+  unsigned live = g_remote->n;
+  for (int i = 0; i < 20000; i++) rum__client_free(g_cl, p[i]);
+  assert_true(g_remote->n < live - 100); /* all but one spare slab went back to the nodes */
+}
+
+static void test_calloc_zeroes_reused_memory(void **state) {
+  (void)state;
+  open_client();
+  uint8_t *a = rum__client_alloc(g_cl, 200, false);
+  memset(a, 0xab, 200);
+  rum__client_free(g_cl, a);
+  uint8_t *b = rum__client_alloc(g_cl, 200, true);
+  assert_ptr_equal(a, b);
+  for (int i = 0; i < 200; i++) assert_int_equal(b[i], 0);
+  uint8_t *big = rum__client_alloc(g_cl, 3 << 20, true);
+  for (size_t i = 0; i < (3u << 20); i += 4096) assert_int_equal(big[i], 0);
+  rum__client_free(g_cl, b);
+  rum__client_free(g_cl, big);
+}
+
+static void test_realloc_in_place_and_moving(void **state) {
+  (void)state;
+  open_client();
+  char *s = rum__client_alloc(g_cl, 20, false);
+  strcpy(s, "hello, grid");
+  assert_ptr_equal(rum__client_realloc(g_cl, s, 30), s); /* same class (32 B) */
+  char *t = rum__client_realloc(g_cl, s, 5000);              /* moves to another class */
+  assert_ptr_not_equal(t, s);
+  assert_string_equal(t, "hello, grid");
+  rum__client_free(g_cl, t);
+
+  size_t mb = 1 << 20;
+  uint8_t *big = rum__client_alloc(g_cl, mb, false);
+  for (size_t i = 0; i < mb; i += 512) big[i] = (uint8_t)(i >> 9);
+  unsigned resizes = g_remote->resizes, copies = g_remote->copies;
+  uint8_t *grown = rum__client_realloc(g_cl, big, 2 * mb); /* within the reserved room */
+  assert_ptr_equal(grown, big);
+  assert_int_equal(g_remote->resizes - resizes, 1);
+  assert_true(rum__client_usable_size(g_cl, grown) >= 2 * mb);
+  for (size_t i = 0; i < mb; i += 512) assert_int_equal(grown[i], (uint8_t)(i >> 9));
+  assert_int_equal(grown[2 * mb - 1], 0);
+  grown[2 * mb - 1] = 7;
+  uint8_t *moved = rum__client_realloc(g_cl, grown, 16 * mb); /* beyond it: moves */
+  assert_ptr_not_equal(moved, grown);
+  assert_int_equal(g_remote->copies - copies, 1); /* copied by the "nodes", not page by page */
+  for (size_t i = 0; i < mb; i += 512) assert_int_equal(moved[i], (uint8_t)(i >> 9));
+  assert_int_equal(moved[2 * mb - 1], 7);
+  assert_int_equal(moved[16 * mb - 1], 0);
+  uint8_t *shrunk = rum__client_realloc(g_cl, moved, 8 * mb); /* shrinks in place */
+  assert_ptr_equal(shrunk, moved);
+  assert_int_equal(shrunk[2 * mb - 1], 7);
+  assert_int_equal(rum__client_usable_size(g_cl, shrunk), 8 * mb);
+  assert_null(rum__client_realloc(g_cl, shrunk, 0)); /* frees */
+  assert_int_equal(rum__client_usable_size(g_cl, shrunk), 0);
+}
+
+static void test_usable_size_and_foreign_pointers(void **state) {
+  (void)state;
+  open_client();
+  int local;
+  assert_int_equal(rum__client_usable_size(g_cl, NULL), 0);
+  assert_int_equal(rum__client_usable_size(g_cl, &local), 0);
+  rum__client_free(g_cl, &local); /* ignored with a warning */
+  void *p = rum__client_alloc(g_cl, 100, false);
+  assert_int_equal(rum__client_usable_size(g_cl, p), 112);
+  assert_int_equal(rum__client_usable_size(g_cl, (char *)p + 16), 0); /* not allocated */
+  rum__client_free(g_cl, p);
+  errno = 0;
+  assert_null(rum__client_alloc_on(g_cl, 9, 100));
+  assert_int_equal(errno, EINVAL);
+  void *on = rum__client_alloc_on(g_cl, 1, 100);
+  assert_non_null(on);
+  struct rum_region *r = rum__region_table_lookup(&g_cl->table, on);
+  assert_int_equal(r->pinned_node, 1);
+  assert_true(r->wire_flags & RUM_REGION_F_PINNED);
+  rum__client_free(g_cl, on);
+}
+
+static void test_named_regions(void **state) {
+  (void)state;
+  open_client();
+  errno = 0;
+  assert_null(rum__client_alloc_named(g_cl, "bad name", 10));
+  assert_int_equal(errno, EINVAL);
+  assert_null(rum__client_alloc_named(g_cl, "ok", 0));
+  char *p = rum__client_alloc_named(g_cl, "kvs.index", 100000);
+  assert_non_null(p);
+  strcpy(p + 50000, "kept");
+  errno = 0;
+  assert_null(rum__client_alloc_named(g_cl, "kvs.index", 10));
+  assert_int_equal(errno, EEXIST);
+  size_t size = 0;
+  assert_ptr_equal(rum__client_attach(g_cl, "kvs.index", &size), p); /* attached already */
+  assert_int_equal(size, 100000);
+  assert_int_equal(rum__client_detach(g_cl, p), 0);
+  assert_int_equal(rum__client_detach(g_cl, p), RUM_EINVAL);
+  char *q = rum__client_attach(g_cl, "kvs.index", &size);
+  assert_non_null(q);
+  assert_string_equal(q + 50000, "kept"); /* fetched from the remote */
+  rum__client_free(g_cl, q); /* destroys it */
+  errno = 0;
+  assert_null(rum__client_attach(g_cl, "kvs.index", NULL));
+  assert_int_equal(errno, ENOENT);
+}
+
+/* Big data through a small cache, via the public-path calls: exact after sync. */
+static void test_region_larger_than_cache(void **state) {
+  (void)state;
+  open_client();
+  size_t bytes = 64u << 20; /* the cache is 4 MiB */
+  uint64_t *w = rum__client_alloc(g_cl, bytes, false);
+  assert_non_null(w);
+  for (size_t i = 0; i < bytes / 8; i += 509) w[i] = i ^ 0x5555;
+  assert_int_equal(rum__client_sync(g_cl), 0);
+  for (size_t i = 0; i < bytes / 8; i += 509) assert_int_equal(w[i], i ^ 0x5555);
+  struct rum_stats st;
+  rum__client_stats(g_cl, &st);
+  assert_true(st.cache_pages <= st.cache_capacity);
+  assert_true(st.evictions > 0 && st.writebacks > 0);
+  assert_int_equal(rum__client_flush(g_cl, w, bytes), 0);
+  assert_int_equal(rum__client_prefetch(g_cl, w, 1 << 20), 0);
+  assert_int_equal(rum__client_refresh(g_cl, w, bytes), 0);
+  assert_int_equal(w[509], 509 ^ 0x5555);
+  rum__client_free(g_cl, w);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_size_classes),
+      cmocka_unit_test_setup_teardown(test_overhead, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_small_alloc_packs_and_reuses, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_empty_slabs_are_returned, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_calloc_zeroes_reused_memory, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_realloc_in_place_and_moving, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_usable_size_and_foreign_pointers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_named_regions, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_region_larger_than_cache, setup, teardown),
+  };
+  return cmocka_run_group_tests_name("client.alloc", tests, NULL, NULL);
+}

@@ -1,0 +1,516 @@
+/* The page cache and both fault backends against an in-process page store: faults
+ * fetch, zero-fill, write faults dirty, CLOCK evicts, write-back batches, threads
+ * faulting the same pages fetch each page once, data larger than the cache survives,
+ * and a page that cannot be fetched stops the program with a message.
+ * Every test runs twice: once on the uffd backend, once on the sigsegv backend. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rum/rum_errors.h>
+
+#include "client/cache.h"
+#include "client/fault.h"
+#include "client/region_table.h"
+#include "util/spinlock.h"
+
+enum { MAX_TEST_REGIONS = 8 };
+
+/* The in-process backing store: one flat buffer per region, indexed by page. It runs
+ * inside the fault handler, so it takes only a spinlock and never allocates. */
+struct page_store {
+  rum_spinlock_t lock;
+  struct {
+    uint64_t id;
+    uint64_t npages;
+    uint8_t *bytes;
+  } regions[MAX_TEST_REGIONS];
+  unsigned nregions;
+  _Atomic uint64_t fetch_calls, fetched_pages, store_calls, stored_pages, max_batch;
+  _Atomic int fail; /* non-zero: every call fails with this code */
+};
+
+static uint8_t *store_bytes(struct page_store *s, uint64_t id, uint64_t page) {
+  for (unsigned i = 0; i < s->nregions; i++)
+    if (s->regions[i].id == id && page < s->regions[i].npages)
+      return s->regions[i].bytes + page * RUM_PAGE_SIZE;
+  return NULL;
+}
+
+static int store_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t n, uint8_t *dst,
+                       struct rum_store_error *err) {
+  struct page_store *s = ctx;
+  int fail = atomic_load(&s->fail);
+  if (fail != 0) {
+    err->node_id = 7;
+    err->code = fail;
+    return fail;
+  }
+  rum__spin_lock(&s->lock);
+  for (uint32_t i = 0; i < n; i++) memcpy(dst + (size_t)i * RUM_PAGE_SIZE, store_bytes(s, r->id, first + i), RUM_PAGE_SIZE);
+  rum__spin_unlock(&s->lock);
+  atomic_fetch_add(&s->fetch_calls, 1);
+  atomic_fetch_add(&s->fetched_pages, n);
+  return 0;
+}
+
+static int store_store(void *ctx, const struct rum_page_io *pages, unsigned n, struct rum_store_error *err) {
+  struct page_store *s = ctx;
+  int fail = atomic_load(&s->fail);
+  if (fail != 0) {
+    err->node_id = 7;
+    err->code = fail;
+    return fail;
+  }
+  rum__spin_lock(&s->lock);
+  for (unsigned i = 0; i < n; i++)
+    memcpy(store_bytes(s, pages[i].region->id, pages[i].page), pages[i].data, RUM_PAGE_SIZE);
+  rum__spin_unlock(&s->lock);
+  atomic_fetch_add(&s->store_calls, 1);
+  atomic_fetch_add(&s->stored_pages, n);
+  uint64_t m = atomic_load(&s->max_batch);
+  while (n > m && !atomic_compare_exchange_weak(&s->max_batch, &m, n)) {
+  }
+  return 0;
+}
+
+static const struct rum_store_ops store_ops = {store_fetch, store_store};
+
+struct env {
+  struct rum_fault_backend *fault;
+  struct rum_region_table table;
+  struct rum_cache *cache;
+  struct page_store store;
+  struct rum_region *regions[MAX_TEST_REGIONS];
+  unsigned nregions;
+};
+
+static const char *g_kind = "uffd";
+static struct env *g_env; /* the open environment, closed by teardown even on failure */
+static void env_close(struct env *e);
+static int teardown(void **state) {
+  (void)state;
+  if (g_env != NULL) env_close(g_env);
+  return 0;
+}
+
+static struct env *env_open(uint64_t capacity, unsigned readahead, unsigned batch) {
+  struct env *e = calloc(1, sizeof(*e));
+  assert_non_null(e);
+  assert_int_equal(rum__fault_open(g_kind, 16ull << 30, &e->fault), 0);
+  assert_int_equal(rum__region_table_init(&e->table, e->fault->base, e->fault->arena_bytes), 0);
+  struct rum_cache_config cfg = {.capacity_pages = capacity, .max_readahead = readahead, .evict_batch = batch};
+  assert_int_equal(rum__cache_create(&cfg, &e->table, e->fault, &store_ops, &e->store, &e->cache), 0);
+  assert_int_equal(rum__fault_handler_install(e->fault, rum__cache_fault, e->cache), 0);
+  g_env = e;
+  return e;
+}
+
+/* A region of npages; fresh regions zero-fill, others fetch from the store, whose
+ * bytes start as a pattern derived from (id, page, offset). */
+static struct rum_region *env_region(struct env *e, uint64_t npages, bool fresh) {
+  struct rum_region *r;
+  assert_int_equal(rum__region_table_carve(&e->table, npages, npages, &r), 0);
+  r->id = 0x1000 + e->nregions;
+  r->fresh = fresh;
+  assert_int_equal(e->fault->ops->map_region(e->fault, r->base, r->reserved_pages * RUM_PAGE_SIZE), 0);
+  unsigned i = e->store.nregions++;
+  e->store.regions[i].id = r->id;
+  e->store.regions[i].npages = npages;
+  e->store.regions[i].bytes = malloc(npages * RUM_PAGE_SIZE);
+  assert_non_null(e->store.regions[i].bytes);
+  for (uint64_t p = 0; p < npages; p++) {
+    uint64_t *w = (uint64_t *)(e->store.regions[i].bytes + p * RUM_PAGE_SIZE);
+    for (unsigned k = 0; k < RUM_PAGE_SIZE / 8; k++) w[k] = fresh ? 0 : (r->id << 40) ^ (p << 12) ^ k;
+  }
+  e->regions[e->nregions++] = r;
+  return r;
+}
+
+static void env_close(struct env *e) {
+  for (unsigned i = 0; i < e->nregions; i++) {
+    struct rum_region *r = e->regions[i];
+    rum__cache_discard(e->cache, r, 0, r->reserved_pages, true);
+    e->fault->ops->unmap_region(e->fault, r->base, r->reserved_pages * RUM_PAGE_SIZE);
+    rum__region_table_release(&e->table, r);
+  }
+  for (unsigned i = 0; i < e->store.nregions; i++) free(e->store.regions[i].bytes);
+  rum__fault_handler_remove(e->fault);
+  rum__cache_destroy(e->cache);
+  rum__region_table_uninit(&e->table);
+  rum__fault_destroy(e->fault);
+  free(e);
+  g_env = NULL;
+}
+
+static uint64_t expected_word(const struct rum_region *r, uint64_t page, unsigned k) {
+  return (r->id << 40) ^ (page << 12) ^ k;
+}
+
+static uint64_t counter(_Atomic uint64_t *c) { return atomic_load(c); }
+
+/* A read fault fetches the page from the store and maps it read-only: reading it
+ * again costs nothing, and nothing is written back. */
+static void test_read_fault_fetches(void **state) {
+  (void)state;
+  struct env *e = env_open(256, 1, 0);
+  struct rum_region *r = env_region(e, 32, false);
+  uint64_t *w = (uint64_t *)r->base;
+  for (uint64_t p = 0; p < 32; p++)
+    for (unsigned k = 0; k < RUM_PAGE_SIZE / 8; k += 61)
+      assert_int_equal(w[p * RUM_PAGE_SIZE / 8 + k], expected_word(r, p, k));
+  assert_int_equal(counter(&e->store.fetched_pages), 32);
+  assert_int_equal(counter(&e->cache->counters.read_faults), 32);
+  assert_int_equal(counter(&e->cache->counters.write_faults), 0);
+  assert_int_equal(rum__page_load(r, 5) & RUM_PAGE_STATE_MASK, RUM_PAGE_CLEAN);
+  assert_int_equal(rum__cache_flush(e->cache, r, 0, 32), 0);
+  assert_int_equal(counter(&e->store.stored_pages), 0);
+  env_close(e);
+}
+
+/* A write to a page read before faults once more and makes it dirty; a write to an
+ * absent page installs it writable at once. Flush writes exactly the dirty pages. */
+static void test_write_fault_marks_dirty(void **state) {
+  (void)state;
+  struct env *e = env_open(256, 1, 0);
+  struct rum_region *r = env_region(e, 8, false);
+  volatile uint64_t *w = (uint64_t *)r->base;
+  assert_int_equal(w[0], expected_word(r, 0, 0)); /* read: CLEAN */
+  w[1] = 42;                                      /* write to a CLEAN page */
+  w[512 * 3] = 43;                                /* write to an absent page (page 3) */
+  assert_int_equal(rum__page_load(r, 0) & RUM_PAGE_STATE_MASK, RUM_PAGE_DIRTY);
+  assert_int_equal(rum__page_load(r, 3) & RUM_PAGE_STATE_MASK, RUM_PAGE_DIRTY);
+  assert_int_equal(rum__page_load(r, 1) & RUM_PAGE_STATE_MASK, RUM_PAGE_ABSENT);
+  assert_int_equal(counter(&e->cache->counters.write_faults), 2);
+  assert_int_equal(atomic_load(&r->ndirty), 2);
+  assert_int_equal(rum__cache_flush(e->cache, r, 0, 8), 0);
+  assert_int_equal(counter(&e->store.stored_pages), 2);
+  uint64_t *sw = (uint64_t *)store_bytes(&e->store, r->id, 0);
+  assert_int_equal(sw[1], 42);
+  assert_int_equal(((uint64_t *)store_bytes(&e->store, r->id, 3))[0], 43);
+  assert_int_equal(rum__page_load(r, 0) & RUM_PAGE_STATE_MASK, RUM_PAGE_CLEAN);
+  /* After the flush the page is write-protected again: the next write faults. */
+  w[2] = 44;
+  assert_int_equal(counter(&e->cache->counters.write_faults), 3);
+  assert_int_equal(rum__cache_flush(e->cache, r, 0, 8), 0);
+  assert_int_equal(sw[2], 44);
+  env_close(e);
+}
+
+/* Pages of a region this process created and never wrote back are zeros: no fetch. */
+static void test_fresh_region_zero_fills(void **state) {
+  (void)state;
+  struct env *e = env_open(256, 0, 0);
+  struct rum_region *r = env_region(e, 64, true);
+  const uint8_t *b = r->base;
+  for (size_t i = 0; i < 64 * RUM_PAGE_SIZE; i += 512) assert_int_equal(b[i], 0);
+  assert_int_equal(counter(&e->store.fetch_calls), 0);
+  assert_int_equal(counter(&e->cache->counters.zero_fills), 64);
+  /* Once a page was written back it is fetched, not zero-filled. */
+  ((uint8_t *)r->base)[7] = 9;
+  assert_int_equal(rum__cache_flush(e->cache, r, 0, 64), 0);
+  rum__cache_discard(e->cache, r, 0, 64, false);
+  assert_int_equal(b[7], 9);
+  assert_int_equal(counter(&e->store.fetched_pages), 1);
+  env_close(e);
+}
+
+/* A sequential scan grows the read-ahead window up to the maximum: far fewer fetch
+ * calls than pages. A random pattern stays at one page a fetch. */
+static void test_readahead_sequential(void **state) {
+  (void)state;
+  struct env *e = env_open(1024, 64, 0);
+  struct rum_region *r = env_region(e, 512, false);
+  const uint64_t *w = (const uint64_t *)r->base;
+  for (uint64_t p = 0; p < 512; p++) assert_int_equal(w[p * 512 + 3], expected_word(r, p, 3));
+  uint64_t calls = counter(&e->store.fetch_calls);
+  assert_true(calls <= 16); /* 1,2,4,..,64,64,.. */
+  assert_int_equal(counter(&e->store.fetched_pages), 512);
+  assert_true(counter(&e->cache->counters.readahead) >= 490);
+  struct rum_region *q = env_region(e, 64, false);
+  const uint64_t *wq = (const uint64_t *)q->base;
+  for (uint64_t i = 0; i < 64; i++) {
+    uint64_t p = (i * 37) % 64;
+    assert_int_equal(wq[p * 512], expected_word(q, p, 0));
+  }
+  assert_int_equal(counter(&e->store.fetch_calls) - calls, 64);
+  env_close(e);
+}
+
+/* CLOCK: a page referenced since the hand last passed gets a second chance. */
+static void test_clock_second_chance(void **state) {
+  (void)state;
+  struct env *e = env_open(128, 1, 1);
+  struct rum_region *r = env_region(e, 256, false);
+  volatile const uint8_t *b = r->base;
+  for (uint64_t p = 0; p < 128; p++) (void)b[p * RUM_PAGE_SIZE]; /* cache full, all referenced */
+  (void)b[128 * RUM_PAGE_SIZE]; /* sweep clears every bit, evicts page 0 */
+  assert_int_equal(rum__page_load(r, 0) & RUM_PAGE_STATE_MASK, RUM_PAGE_ABSENT);
+  ((volatile uint8_t *)r->base)[5 * RUM_PAGE_SIZE] = 1; /* write fault: page 5 referenced */
+  for (uint64_t p = 129; p < 134; p++) (void)b[p * RUM_PAGE_SIZE];
+  /* Pages 1-4 and 6 went; page 5 was spared and keeps its dirty bytes. */
+  for (uint64_t p = 1; p <= 6; p++)
+    assert_int_equal(rum__page_load(r, p) & RUM_PAGE_STATE_MASK, p == 5 ? RUM_PAGE_DIRTY : RUM_PAGE_ABSENT);
+  assert_int_equal(rum__page_load(r, 7) & RUM_PAGE_STATE_MASK, RUM_PAGE_CLEAN);
+  assert_int_equal(counter(&e->cache->counters.evictions), 6);
+  assert_int_equal(counter(&e->store.stored_pages), 0); /* clean victims are just dropped */
+  assert_true(atomic_load(&e->cache->resident) <= 128);
+  env_close(e);
+}
+
+/* Eviction under pressure: writing 8x the cache keeps residency bounded, dirty
+ * victims go back in batches, and everything reads back exactly. */
+static void test_eviction_under_pressure(void **state) {
+  (void)state;
+  struct env *e = env_open(128, 16, 32);
+  struct rum_region *r = env_region(e, 1024, true);
+  uint64_t *w = (uint64_t *)r->base;
+  for (uint64_t p = 0; p < 1024; p++) {
+    w[p * 512] = p * 3 + 1;
+    w[p * 512 + 511] = ~p;
+    assert_true(atomic_load(&e->cache->resident) <= 128);
+  }
+  assert_true(counter(&e->cache->counters.evictions) >= 1024 - 128);
+  uint64_t calls = counter(&e->store.store_calls), pages = counter(&e->store.stored_pages);
+  assert_true(pages >= 1024 - 128);
+  assert_true(pages / calls >= 16); /* batched write-back, not a page at a time */
+  assert_true(counter(&e->store.max_batch) >= 32);
+  for (uint64_t p = 0; p < 1024; p++) {
+    assert_int_equal(w[p * 512], p * 3 + 1);
+    assert_int_equal(w[p * 512 + 511], ~p);
+  }
+  assert_int_equal(rum__cache_sync(e->cache), 0);
+  for (uint64_t p = 0; p < 1024; p++)
+    assert_int_equal(((uint64_t *)store_bytes(&e->store, r->id, p))[0], p * 3 + 1);
+  env_close(e);
+}
+
+/* Data much larger than the cache: 64 MiB through a 1 MiB cache, written then
+ * verified twice (the second pass refetches everything). */
+static void test_larger_than_cache(void **state) {
+  (void)state;
+  struct env *e = env_open(256, 0, 0);
+  uint64_t npages = 16384;
+  struct rum_region *r = env_region(e, npages, true);
+  uint64_t *w = (uint64_t *)r->base;
+  for (uint64_t i = 0; i < npages * 512; i += 64) w[i] = i * 0x9e3779b97f4a7c15ull;
+  for (int pass = 0; pass < 2; pass++)
+    for (uint64_t i = 0; i < npages * 512; i += 64) assert_int_equal(w[i], i * 0x9e3779b97f4a7c15ull);
+  assert_true(atomic_load(&e->cache->resident) <= 256);
+  assert_true(counter(&e->cache->counters.writebacks) >= npages - 256);
+  env_close(e);
+}
+
+struct thread_arg {
+  struct env *e;
+  struct rum_region *r;
+  pthread_barrier_t *barrier;
+  unsigned index;
+  uint64_t bad;
+};
+
+static void *reader(void *p) {
+  struct thread_arg *a = p;
+  const volatile uint64_t *w = (const uint64_t *)a->r->base;
+  pthread_barrier_wait(a->barrier);
+  for (uint64_t page = 0; page < 256; page++)
+    if (w[page * 512 + a->index] != expected_word(a->r, page, a->index)) a->bad++;
+  return NULL;
+}
+
+static void *writer(void *p) {
+  struct thread_arg *a = p;
+  volatile uint64_t *w = (uint64_t *)a->r->base;
+  pthread_barrier_wait(a->barrier);
+  for (uint64_t page = 0; page < 256; page++) {
+    (void)w[page * 512 + 100]; /* read first so that every page also takes a write fault */
+    w[page * 512 + 8 + a->index] = page * 10 + a->index;
+  }
+  return NULL;
+}
+
+static void run_threads(struct env *e, struct rum_region *r, void *(*fn)(void *)) {
+  pthread_t th[4];
+  struct thread_arg args[4];
+  pthread_barrier_t barrier;
+  pthread_barrier_init(&barrier, NULL, 4);
+  for (unsigned i = 0; i < 4; i++) {
+    args[i] = (struct thread_arg){e, r, &barrier, i, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, fn, &args[i]), 0);
+  }
+  for (unsigned i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(args[i].bad, 0);
+  }
+  pthread_barrier_destroy(&barrier);
+}
+
+/* Four threads fault the same pages at once: every byte is right and every page was
+ * fetched exactly once; concurrent writers to the same pages lose nothing. */
+static void test_four_threads_same_pages(void **state) {
+  (void)state;
+  struct env *e = env_open(1024, 1, 0);
+  struct rum_region *r = env_region(e, 256, false);
+  run_threads(e, r, reader);
+  assert_int_equal(counter(&e->store.fetched_pages), 256);
+  assert_int_equal(counter(&e->cache->counters.read_faults), 256);
+  struct rum_region *q = env_region(e, 256, false);
+  run_threads(e, q, writer);
+  assert_int_equal(counter(&e->store.fetched_pages), 512);
+  assert_int_equal(rum__cache_sync(e->cache), 0);
+  for (uint64_t page = 0; page < 256; page++) {
+    const uint64_t *sw = (const uint64_t *)store_bytes(&e->store, q->id, page);
+    for (unsigned t = 0; t < 4; t++) assert_int_equal(sw[8 + t], page * 10 + t);
+    assert_int_equal(sw[100], expected_word(q, page, 100));
+  }
+  env_close(e);
+}
+
+/* Four threads under eviction pressure on a shared region: still exact. */
+static void test_four_threads_with_eviction(void **state) {
+  (void)state;
+  struct env *e = env_open(128, 8, 16);
+  struct rum_region *r = env_region(e, 256, false);
+  for (int round = 0; round < 3; round++) run_threads(e, r, writer);
+  run_threads(e, r, reader);
+  assert_true(counter(&e->cache->counters.evictions) > 0);
+  assert_int_equal(rum__cache_sync(e->cache), 0);
+  for (uint64_t page = 0; page < 256; page++) {
+    const uint64_t *sw = (const uint64_t *)store_bytes(&e->store, r->id, page);
+    for (unsigned t = 0; t < 4; t++) assert_int_equal(sw[8 + t], page * 10 + t);
+  }
+  env_close(e);
+}
+
+/* refresh drops clean pages so the next touch sees the store's current bytes. */
+static void test_refresh_rereads(void **state) {
+  (void)state;
+  struct env *e = env_open(256, 1, 0);
+  struct rum_region *r = env_region(e, 4, true);
+  volatile uint64_t *w = (uint64_t *)r->base;
+  w[0] = 5;
+  assert_int_equal(rum__cache_refresh(e->cache, r, 0, 4), 0); /* writes back, then drops */
+  ((uint64_t *)store_bytes(&e->store, r->id, 0))[0] = 6;      /* "another process" writes */
+  ((uint64_t *)store_bytes(&e->store, r->id, 2))[0] = 7;      /* a page never touched here */
+  assert_int_equal(w[0], 6);
+  assert_int_equal(w[512 * 2], 7);
+  env_close(e);
+}
+
+/* cmocka catches crash signals to report them; a child that must die of one gets
+ * the default actions back. */
+static void child_default_signals(void) {
+  signal(SIGSEGV, SIG_DFL);
+  signal(SIGBUS, SIG_DFL);
+  signal(SIGABRT, SIG_DFL);
+}
+
+/* A page that cannot be fetched stops the program, naming region, page and node. */
+static void test_fetch_failure_is_fatal(void **state) {
+  (void)state;
+  int pipefd[2];
+  assert_int_equal(pipe(pipefd), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    child_default_signals();
+    dup2(pipefd[1], STDERR_FILENO);
+    struct env *e = env_open(256, 1, 0);
+    struct rum_region *r = env_region(e, 4, false);
+    atomic_store(&e->store.fail, RUM_ETIMEDOUT);
+    volatile uint8_t x = ((volatile uint8_t *)r->base)[2 * RUM_PAGE_SIZE];
+    (void)x;
+    _exit(0); /* a silent zero page would end up here */
+  }
+  close(pipefd[1]);
+  char buf[1024] = {0};
+  size_t len = 0;
+  ssize_t n;
+  while ((n = read(pipefd[0], buf + len, sizeof(buf) - 1 - len)) > 0) len += (size_t)n;
+  close(pipefd[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGABRT);
+  assert_non_null(strstr(buf, "region 0x0000000000001000"));
+  assert_non_null(strstr(buf, "page 2"));
+  assert_non_null(strstr(buf, "node 7"));
+}
+
+/* An access outside every region still crashes as it would without RUM. */
+static void test_foreign_fault_passes_on(void **state) {
+  (void)state;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    child_default_signals();
+    struct env *e = env_open(256, 1, 0);
+    struct rum_region *r = env_region(e, 4, true);
+    volatile uint8_t *beyond = r->base + 64 * RUM_PAGE_SIZE; /* arena, but no region */
+    *beyond = 1;
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  assert_true(WIFSIGNALED(status));
+  int sig = WTERMSIG(status);
+  assert_true(sig == SIGSEGV || sig == SIGBUS);
+}
+
+/* A write-back failure during eviction keeps the page dirty; nothing is lost. */
+static void test_store_failure_keeps_dirty(void **state) {
+  (void)state;
+  struct env *e = env_open(256, 1, 0);
+  struct rum_region *r = env_region(e, 4, true);
+  ((volatile uint64_t *)r->base)[0] = 77;
+  atomic_store(&e->store.fail, RUM_ETIMEDOUT);
+  assert_int_equal(rum__cache_flush(e->cache, r, 0, 4), RUM_ETIMEDOUT);
+  assert_int_equal(rum__page_load(r, 0) & RUM_PAGE_STATE_MASK, RUM_PAGE_DIRTY);
+  ((volatile uint64_t *)r->base)[1] = 78; /* still writable without a fault */
+  atomic_store(&e->store.fail, 0);
+  assert_int_equal(rum__cache_flush(e->cache, r, 0, 4), 0);
+  assert_int_equal(((uint64_t *)store_bytes(&e->store, r->id, 0))[1], 78);
+  env_close(e);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_teardown(test_read_fault_fetches, teardown),
+    cmocka_unit_test_teardown(test_write_fault_marks_dirty, teardown),
+    cmocka_unit_test_teardown(test_fresh_region_zero_fills, teardown),
+    cmocka_unit_test_teardown(test_readahead_sequential, teardown),
+    cmocka_unit_test_teardown(test_clock_second_chance, teardown),
+    cmocka_unit_test_teardown(test_eviction_under_pressure, teardown),
+    cmocka_unit_test_teardown(test_larger_than_cache, teardown),
+    cmocka_unit_test_teardown(test_four_threads_same_pages, teardown),
+    cmocka_unit_test_teardown(test_four_threads_with_eviction, teardown),
+    cmocka_unit_test_teardown(test_refresh_rereads, teardown),
+    cmocka_unit_test_teardown(test_store_failure_keeps_dirty, teardown),
+    cmocka_unit_test_teardown(test_fetch_failure_is_fatal, teardown),
+    cmocka_unit_test_teardown(test_foreign_fault_passes_on, teardown),
+};
+
+int main(void) {
+  int failed = 0;
+  struct rum_fault_backend *probe;
+  if (rum__fault_uffd_open(1ull << 30, &probe) == 0) {
+    rum__fault_destroy(probe);
+    g_kind = "uffd";
+    failed += cmocka_run_group_tests_name("cache.uffd", tests, NULL, NULL);
+  } else {
+    fprintf(stderr, "userfaultfd not usable here: uffd backend tests skipped\n");
+  }
+  g_kind = "sigsegv";
+  failed += cmocka_run_group_tests_name("cache.sigsegv", tests, NULL, NULL);
+  return failed;
+}
