@@ -73,6 +73,8 @@ void rum__server_attach_rpc(struct rum_server *s, struct rum_rpc *rpc) {
   uint32_t window = rum__rpc_transport(rpc)->mtu - RUM_WIRE_HEADER_SIZE;
   uint32_t pieces = (window + RUM_PAGE_SIZE - 1) / RUM_PAGE_SIZE + 2;
   s->zero_copy_reads = pieces <= RUM_TX_MAX_IOV - 1;
+  RUM_LOG_D("READ replies are %s (frames of %u payload bytes)",
+            s->zero_copy_reads ? "zero-copy" : "copied into one buffer", window);
 }
 
 void rum__server_set_rpc_stats(struct rum_server *s, const struct rum_rpc_stats *stats) {
@@ -149,6 +151,7 @@ static void on_hello(struct rum_server *s, const struct rum_rpc_request *req,
                          m.proto_version, s->cfg.node_id, RUM_WIRE_VERSION);
     return;
   }
+  if ((m.flags & RUM_HELLO_F_NODE) && s->cfg.peers != NULL) rum__peers_heard(s->cfg.peers, req->sender, now);
   uint32_t granted = 0;
   int rc = rum__lease_hello(s->cfg.leases, req->sender, req->session, (m.flags & RUM_HELLO_F_NODE) != 0,
                             m.lease_ms, now, &granted);
@@ -298,7 +301,7 @@ static void on_stat(struct rum_server *s, struct rum_rpc_reply *reply, uint64_t 
   struct rum_msg_stat_resp r;
   memset(&r, 0, sizeof r);
   r.node_id = s->cfg.node_id;
-  r.npeers = 0; /* no node-to-node failure detector yet */
+  if (s->cfg.peers != NULL) rum__peers_report(s->cfg.peers, now, &r);
   r.incarnation = s->cfg.incarnation;
   r.uptime_ms = now - s->start_ms;
   r.memory_limit = st.memory_limit;
@@ -324,6 +327,7 @@ static void on_heartbeat(struct rum_server *s, const struct rum_rpc_request *req
     reply_malformed(req, reply);
     return;
   }
+  if ((m.flags & RUM_HELLO_F_NODE) && s->cfg.peers != NULL) rum__peers_heard(s->cfg.peers, req->sender, now);
   uint32_t granted = 0;
   int rc = rum__lease_hello(s->cfg.leases, req->sender, req->session, (m.flags & RUM_HELLO_F_NODE) != 0,
                             0, now, &granted);
@@ -437,7 +441,8 @@ static void on_regions(struct rum_server *s, const struct rum_rpc_request *req,
   reply->iov[0].iov_len = (size_t)len;
 }
 
-/* Every request but PING, HELLO and HEARTBEAT renews the sender's lease here. */
+/* Every request but the session-less ones (PING, STAT, REGIONS: what rumctl sends)
+ * and HELLO/HEARTBEAT (handled on their own) renews the sender's lease here. */
 static bool lease_ok(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply,
                      uint64_t now) {
   int rc = rum__lease_touch(s->cfg.leases, req->sender, req->session, now);
@@ -460,6 +465,9 @@ static void dispatch(struct rum_server *s, const struct rum_rpc_request *req, st
   case RUM_MSG_PING: rum__rpc_reply_small(reply, RUM_MSG_PING, 0); return;
   case RUM_MSG_HELLO: on_hello(s, req, reply, now); return;
   case RUM_MSG_HEARTBEAT: on_heartbeat(s, req, reply, now); return;
+  /* Looking at a node makes no one its client. */
+  case RUM_MSG_STAT: on_stat(s, reply, now); return;
+  case RUM_MSG_REGIONS: on_regions(s, req, reply); return;
   default: break;
   }
   if (!lease_ok(s, req, reply, now)) return;
@@ -468,11 +476,9 @@ static void dispatch(struct rum_server *s, const struct rum_rpc_request *req, st
   case RUM_MSG_FREE: on_free(s, req, reply); break;
   case RUM_MSG_READ: on_read(s, req, reply); break;
   case RUM_MSG_WRITE: on_write(s, req, reply); break;
-  case RUM_MSG_STAT: on_stat(s, reply, now); break;
   case RUM_MSG_ATTACH: on_attach(s, req, reply); break;
   case RUM_MSG_RESIZE: on_resize(s, req, reply); break;
   case RUM_MSG_COPY: on_copy(s, req, reply); break;
-  case RUM_MSG_REGIONS: on_regions(s, req, reply); break;
   default:
     rum__rpc_reply_error(reply, RUM_EPROTO, "node %u does not serve requests of type %u (%s)",
                          s->cfg.node_id, req->type, rum__server_type_name(req->type));

@@ -19,6 +19,7 @@
 #include "proto/wire.h"
 #include "server/lease.h"
 #include "server/page_store.h"
+#include "server/peers.h"
 
 struct rum_server_config {
   uint32_t node_id;
@@ -26,6 +27,7 @@ struct rum_server_config {
   uint32_t mtu;                 /* frame size announced in HELLO replies */
   struct rum_page_store *store; /* borrowed; must outlive the server */
   struct rum_lease_table *leases; /* borrowed; must outlive the server */
+  struct rum_peers *peers;      /* borrowed, may be NULL: node heartbeats feed it */
   /* Milliseconds on a monotonic clock; NULL = CLOCK_MONOTONIC. Tests pass their own. */
   uint64_t (*clock_ms)(void *ctx);
   void *clock_ctx;

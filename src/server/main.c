@@ -218,6 +218,7 @@ struct node {
   struct rum_transport *transport;
   struct rum_page_store *store;
   struct rum_lease_table *leases;
+  struct rum_peers *peers;
   struct rum_server *server;
   struct rum_rpc *rpc;
   uint32_t lease_ms;
@@ -265,8 +266,9 @@ static int node_open(const struct options *o, struct node *n) {
   };
   int rc = rum__transport_open(&tc, &n->transport);
   if (rc != 0) {
-    RUM_LOG_E("cannot open the %s transport on %s:%u: %s", kind ? kind : "default", n->self->host,
-              n->self->port, rum_strerror(rc));
+    const char *shown = kind ? kind : getenv("RUM_TRANSPORT") ? getenv("RUM_TRANSPORT") : "udp";
+    RUM_LOG_E("cannot open the %s transport on %s:%u: %s", shown, n->self->host, n->self->port,
+              rum_strerror(rc));
     return rc;
   }
   struct rum_page_store_config pc = {.memory_limit = o->memory_mb << 20};
@@ -276,9 +278,11 @@ static int node_open(const struct options *o, struct node *n) {
                                 .forget_ctx = n};
   rc = rum__lease_create(&lc, &n->leases);
   if (rc != 0) return rc;
+  rc = rum__peers_create(&n->machines, n->self->id, n->machines.heartbeat_ms, &n->peers);
+  if (rc != 0) return rc;
   struct rum_server_config sc = {
       .node_id = n->self->id, .incarnation = random_nonzero(), .mtu = n->transport->mtu,
-      .store = n->store, .leases = n->leases,
+      .store = n->store, .leases = n->leases, .peers = n->peers,
   };
   rc = rum__server_create(&sc, &n->server);
   if (rc != 0) return rc;
@@ -298,6 +302,8 @@ static void node_close(struct node *n) {
   n->rpc = NULL;
   rum__server_destroy(n->server);
   rum__lease_destroy(n->leases);
+  rum__peers_destroy(n->peers);
+  n->peers = NULL;
   rum__page_store_destroy(n->store);
   rum__transport_destroy(n->transport);
   if (n->has_key) rum__wire_key_wipe(&n->key);
@@ -319,6 +325,7 @@ static void serve(struct node *n) {
       rum__lease_tick(n->leases, now);
       last_tick = now;
     }
+    (void)rum__peers_tick(n->peers, n->rpc, now);
   }
 }
 

@@ -1,12 +1,6 @@
 /* The page store: regions in two hash tables (by id, by name) plus a dense array for
- * listing, and each region's pages in blocks of RUM_STORE_BLOCK_PAGES pointers found
- * through a chained hash keyed by block number. See page_store.h for the contract.
- *
- * Every modifying operation runs in two phases so that a failure changes nothing:
- * first it counts what it will need, checks the memory limit and allocates every new
- * page and block into private pools; then it applies the change, which cannot fail.
- * Blocks emptied while applying are removed only at the end, so the count of blocks
- * needed, taken before any change, stays right. */
+ * listing and reclaim; each region's pages live in its own page table (page_table.c).
+ * See page_store.h for the contract. */
 #include "server/page_store.h"
 
 #include <stdlib.h>
@@ -14,56 +8,34 @@
 
 #include <rum/rum_errors.h>
 
+#include "server/page_table.h"
+
 enum {
-  BLOCK_SHIFT = 4,           /* log2(RUM_STORE_BLOCK_PAGES) */
-  MALLOC_OVERHEAD = 16,      /* glibc's chunk header, for the metadata estimate */
+  MALLOC_OVERHEAD = 16, /* glibc's chunk header, for the metadata estimate */
   MIN_BUCKETS = 8,
 };
-_Static_assert((1 << BLOCK_SHIFT) == RUM_STORE_BLOCK_PAGES, "block shift");
 
-static const uint8_t zero_page[RUM_STORE_PAGE_SIZE] __attribute__((aligned(64)));
-
-const uint8_t *rum__page_store_zero_page(void) { return zero_page; }
-
-struct page_block {
-  struct page_block *next; /* hash chain; also links blocks in a pool */
-  uint64_t number;         /* first page index / RUM_STORE_BLOCK_PAGES */
-  uint32_t count;          /* non-NULL entries of pages[] */
-  uint8_t *pages[RUM_STORE_BLOCK_PAGES];
-};
+const uint8_t *rum__page_store_zero_page(void) { return rum__zero_page; }
 
 struct region {
   struct region *next_by_id;
   struct region *next_by_name;
-  size_t slot;            /* index in store->all */
+  size_t slot; /* index in store->all */
   uint64_t name_hash;
   struct rum_region_info info;
-  uint64_t npages_stored;
-  struct page_block **buckets;
-  size_t nbuckets;        /* 0 or a power of two */
-  size_t nblocks;
+  struct rum_page_table pages;
 };
 
 struct rum_page_store {
-  uint64_t memory_limit;
-  uint64_t memory_used;
+  struct rum_page_memory memory;
   size_t max_regions;
   size_t named;
-  uint64_t blocks;          /* over all regions */
-  uint64_t block_bucket_bytes;
-  struct region **by_id;    /* id_buckets chains */
+  struct region **by_id;   /* id_buckets chains */
   size_t id_buckets;
-  struct region **by_name;  /* name_buckets chains; named regions only */
+  struct region **by_name; /* name_buckets chains; named regions only */
   size_t name_buckets;
-  struct region **all;      /* nregions entries, for listing and reclaim */
+  struct region **all;     /* nregions entries, for listing and reclaim */
   size_t nregions, all_cap;
-};
-
-/* Pools: new pages and blocks allocated before a change is applied. A free page's
- * first bytes link it to the next one, so pools cost no memory of their own. */
-struct pools {
-  uint8_t *pages;
-  struct page_block *blocks;
 };
 
 static uint64_t mix64(uint64_t x) {
@@ -84,220 +56,13 @@ static uint64_t hash_name(const char *name, size_t len) {
   return mix64(h);
 }
 
-static bool page_is_zero(const uint8_t *p) {
-  uint64_t first;
-  memcpy(&first, p, sizeof first);
-  return first == 0 && memcmp(p, zero_page, RUM_STORE_PAGE_SIZE) == 0;
-}
-
 static uint64_t region_npages(uint64_t size) {
   return size / RUM_STORE_PAGE_SIZE + (size % RUM_STORE_PAGE_SIZE != 0);
 }
 
-/* ---- pools ---- */
-
-static void pools_free(struct pools *p) {
-  while (p->pages != NULL) {
-    uint8_t *next;
-    memcpy(&next, p->pages, sizeof next);
-    free(p->pages);
-    p->pages = next;
-  }
-  while (p->blocks != NULL) {
-    struct page_block *next = p->blocks->next;
-    free(p->blocks);
-    p->blocks = next;
-  }
-}
-
-static void pool_put_page(struct pools *p, uint8_t *page) {
-  memcpy(page, &p->pages, sizeof p->pages);
-  p->pages = page;
-}
-
-static uint8_t *pool_take_page(struct pools *p) {
-  uint8_t *page = p->pages;
-  memcpy(&p->pages, page, sizeof p->pages);
-  return page;
-}
-
-static int pools_fill(struct pools *p, uint64_t npages, uint64_t nblocks) {
-  p->pages = NULL;
-  p->blocks = NULL;
-  for (uint64_t i = 0; i < npages; i++) {
-    uint8_t *page = malloc(RUM_STORE_PAGE_SIZE);
-    if (page == NULL) goto err;
-    pool_put_page(p, page);
-  }
-  for (uint64_t i = 0; i < nblocks; i++) {
-    struct page_block *b = malloc(sizeof *b);
-    if (b == NULL) goto err;
-    b->next = p->blocks;
-    p->blocks = b;
-  }
-  return 0;
-err:
-  pools_free(p);
-  return RUM_ENOMEM;
-}
-
-/* ---- a region's block table ---- */
-
-static struct page_block *block_find(const struct region *r, uint64_t number) {
-  if (r->nbuckets == 0) return NULL;
-  struct page_block *b = r->buckets[mix64(number) & (r->nbuckets - 1)];
-  while (b != NULL && b->number != number) b = b->next;
-  return b;
-}
-
-/* Make room for nblocks + extra blocks without a later resize (load factor 1). */
-static int blocks_reserve(struct rum_page_store *s, struct region *r, uint64_t extra) {
-  uint64_t want = r->nblocks + extra;
-  if (want <= r->nbuckets) return 0;
-  size_t n = r->nbuckets ? r->nbuckets : MIN_BUCKETS;
-  while (n < want) n *= 2;
-  struct page_block **nb = calloc(n, sizeof *nb);
-  if (nb == NULL) return RUM_ENOMEM;
-  for (size_t i = 0; i < r->nbuckets; i++) {
-    struct page_block *b = r->buckets[i];
-    while (b != NULL) {
-      struct page_block *next = b->next;
-      size_t k = mix64(b->number) & (n - 1);
-      b->next = nb[k];
-      nb[k] = b;
-      b = next;
-    }
-  }
-  free(r->buckets);
-  s->block_bucket_bytes += (n - r->nbuckets) * sizeof *nb;
-  r->buckets = nb;
-  r->nbuckets = n;
-  return 0;
-}
-
-/* Insert a block from the pool; room was reserved. */
-static struct page_block *block_insert(struct rum_page_store *s, struct region *r,
-                                       struct pools *p, uint64_t number) {
-  struct page_block *b = p->blocks;
-  p->blocks = b->next;
-  memset(b, 0, sizeof *b);
-  b->number = number;
-  size_t k = mix64(number) & (r->nbuckets - 1);
-  b->next = r->buckets[k];
-  r->buckets[k] = b;
-  r->nblocks++;
-  s->blocks++;
-  return b;
-}
-
-static void block_remove(struct rum_page_store *s, struct region *r, struct page_block *b) {
-  struct page_block **pp = &r->buckets[mix64(b->number) & (r->nbuckets - 1)];
-  while (*pp != b) pp = &(*pp)->next;
-  *pp = b->next;
-  free(b);
-  r->nblocks--;
-  s->blocks--;
-}
-
-static void page_drop(struct rum_page_store *s, struct region *r, struct page_block *b,
-                      unsigned slot) {
-  free(b->pages[slot]);
-  b->pages[slot] = NULL;
-  b->count--;
-  r->npages_stored--;
-  s->memory_used -= RUM_STORE_PAGE_SIZE;
-}
-
-/* Visits the blocks of a region that may hold pages in [first, first + n), each once.
- * The block just returned may be removed before asking for the next one. Looks blocks
- * up by number when the range has few blocks, else walks the whole table. */
-struct block_iter {
-  const struct region *r;
-  uint64_t lo, hi;      /* block numbers, inclusive */
-  bool by_number;
-  uint64_t number;
-  size_t bucket;
-  struct page_block *next;
-};
-
-static void block_iter_init(struct block_iter *it, const struct region *r, uint64_t first,
-                            uint64_t n) {
-  memset(it, 0, sizeof *it);
-  it->r = r;
-  if (n == 0 || r->nblocks == 0) {
-    it->by_number = true;
-    it->lo = 1;
-    it->hi = 0;
-    it->number = 1;
-    return;
-  }
-  it->lo = first >> BLOCK_SHIFT;
-  it->hi = (first + n - 1) >> BLOCK_SHIFT;
-  it->by_number = it->hi - it->lo < 2 * (uint64_t)r->nblocks;
-  it->number = it->lo;
-  it->bucket = 0;
-  it->next = NULL;
-}
-
-static struct page_block *block_iter_next(struct block_iter *it) {
-  if (it->by_number) {
-    while (it->number >= it->lo && it->number <= it->hi) {
-      struct page_block *b = block_find(it->r, it->number);
-      it->number++;
-      if (b != NULL) return b;
-    }
-    return NULL;
-  }
-  for (;;) {
-    while (it->next == NULL) {
-      if (it->bucket >= it->r->nbuckets) return NULL;
-      it->next = it->r->buckets[it->bucket++];
-    }
-    struct page_block *b = it->next;
-    it->next = b->next;
-    if (b->number >= it->lo && b->number <= it->hi) return b;
-  }
-}
-
-/* Slots of block b inside [first, first + n): [*s0, *s1). */
-static void block_slots(const struct page_block *b, uint64_t first, uint64_t n, unsigned *s0,
-                        unsigned *s1) {
-  uint64_t base = b->number << BLOCK_SHIFT;
-  uint64_t lo = first > base ? first - base : 0;
-  uint64_t end = first + n; /* callers keep first + n within a region: no overflow */
-  uint64_t hi = end - base < RUM_STORE_BLOCK_PAGES ? end - base : RUM_STORE_BLOCK_PAGES;
-  *s0 = (unsigned)lo;
-  *s1 = (unsigned)hi;
-}
-
-static void remove_empty_blocks(struct rum_page_store *s, struct region *r, uint64_t first,
-                                uint64_t n) {
-  struct block_iter it;
-  block_iter_init(&it, r, first, n);
-  struct page_block *b;
-  while ((b = block_iter_next(&it)) != NULL) {
-    if (b->count == 0) block_remove(s, r, b);
-  }
-}
-
-static void region_free_pages(struct rum_page_store *s, struct region *r) {
-  for (size_t i = 0; i < r->nbuckets; i++) {
-    struct page_block *b = r->buckets[i];
-    while (b != NULL) {
-      struct page_block *next = b->next;
-      for (unsigned k = 0; k < RUM_STORE_BLOCK_PAGES; k++) free(b->pages[k]);
-      free(b);
-      b = next;
-    }
-  }
-  s->memory_used -= r->npages_stored * RUM_STORE_PAGE_SIZE;
-  s->blocks -= r->nblocks;
-  s->block_bucket_bytes -= r->nbuckets * sizeof *r->buckets;
-  free(r->buckets);
-  r->buckets = NULL;
-  r->nbuckets = 0;
-  r->nblocks = 0;
-  r->npages_stored = 0;
+static void region_free(struct rum_page_store *s, struct region *r) {
+  rum__page_table_clear(&r->pages, &s->memory);
+  free(r);
 }
 
 /* ---- the region tables ---- */
@@ -305,7 +70,7 @@ static void region_free_pages(struct rum_page_store *s, struct region *r) {
 struct rum_page_store *rum__page_store_create(const struct rum_page_store_config *cfg) {
   struct rum_page_store *s = calloc(1, sizeof *s);
   if (s == NULL) return NULL;
-  s->memory_limit = cfg->memory_limit;
+  s->memory.limit = cfg->memory_limit;
   s->max_regions = cfg->max_regions ? cfg->max_regions : RUM_STORE_DEFAULT_MAX_REGIONS;
   s->id_buckets = s->name_buckets = s->all_cap = MIN_BUCKETS;
   s->by_id = calloc(s->id_buckets, sizeof *s->by_id);
@@ -320,10 +85,7 @@ struct rum_page_store *rum__page_store_create(const struct rum_page_store_config
 
 void rum__page_store_destroy(struct rum_page_store *s) {
   if (s == NULL) return;
-  for (size_t i = 0; i < s->nregions; i++) {
-    region_free_pages(s, s->all[i]);
-    free(s->all[i]);
-  }
+  for (size_t i = 0; i < s->nregions; i++) region_free(s, s->all[i]);
   free(s->by_id);
   free(s->by_name);
   free(s->all);
@@ -445,14 +207,13 @@ int rum__page_store_free(struct rum_page_store *s, uint64_t id) {
   struct region *r = region_find(s, id);
   if (r == NULL) return RUM_ENOENT;
   region_unlink(s, r);
-  region_free_pages(s, r);
-  free(r);
+  region_free(s, r);
   return 0;
 }
 
 static void region_describe(const struct region *r, struct rum_region_info *out) {
   *out = r->info;
-  out->bytes_stored = r->npages_stored * RUM_STORE_PAGE_SIZE;
+  out->bytes_stored = r->pages.npages * RUM_STORE_PAGE_SIZE;
 }
 
 int rum__page_store_lookup(const struct rum_page_store *s, uint64_t id,
@@ -474,104 +235,26 @@ int rum__page_store_lookup_name(const struct rum_page_store *s, const char *name
 
 /* ---- pages ---- */
 
-static uint8_t *page_get(const struct region *r, uint64_t index) {
-  const struct page_block *b = block_find(r, index >> BLOCK_SHIFT);
-  return b ? b->pages[index & (RUM_STORE_BLOCK_PAGES - 1)] : NULL;
-}
-
-/* Phase 1 of a write: how many new pages (distinct absent indexes written with
- * non-zero bytes) and new blocks (distinct absent block numbers among those). */
-static void write_needs(const struct region *r, uint32_t n, const uint64_t *index,
-                        const bool *zero, uint64_t *npages, uint64_t *nblocks) {
-  *npages = *nblocks = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    if (zero[i] || page_get(r, index[i]) != NULL) continue;
-    bool seen_page = false, seen_block = false;
-    for (uint32_t j = 0; j < i; j++) {
-      if (zero[j]) continue;
-      if (index[j] == index[i]) seen_page = true;
-      if (index[j] >> BLOCK_SHIFT == index[i] >> BLOCK_SHIFT) seen_block = true;
-    }
-    if (!seen_page) (*npages)++;
-    if (!seen_block && block_find(r, index[i] >> BLOCK_SHIFT) == NULL) (*nblocks)++;
-  }
-}
-
-/* Store (or drop) one page; the pools hold whatever it may need. */
-static void page_put(struct rum_page_store *s, struct region *r, struct pools *p,
-                     uint64_t index, const uint8_t *bytes, bool zero) {
-  uint64_t number = index >> BLOCK_SHIFT;
-  unsigned slot = (unsigned)(index & (RUM_STORE_BLOCK_PAGES - 1));
-  struct page_block *b = block_find(r, number);
-  uint8_t *page = b ? b->pages[slot] : NULL;
-  if (page != NULL) {
-    if (zero) {
-      /* Back to the pool rather than free(): a later repeat of this index in the same
-       * batch may need a page again, and the pool was sized without counting drops. */
-      b->pages[slot] = NULL;
-      b->count--;
-      r->npages_stored--;
-      s->memory_used -= RUM_STORE_PAGE_SIZE;
-      pool_put_page(p, page);
-    } else {
-      memcpy(page, bytes, RUM_STORE_PAGE_SIZE);
-    }
-    return;
-  }
-  if (zero) return;
-  if (b == NULL) b = block_insert(s, r, p, number);
-  page = pool_take_page(p);
-  memcpy(page, bytes, RUM_STORE_PAGE_SIZE);
-  b->pages[slot] = page;
-  b->count++;
-  r->npages_stored++;
-  s->memory_used += RUM_STORE_PAGE_SIZE;
-}
-
-static bool fits(const struct rum_page_store *s, uint64_t npages) {
-  uint64_t room = s->memory_limit > s->memory_used ? s->memory_limit - s->memory_used : 0;
-  return npages <= room / RUM_STORE_PAGE_SIZE;
-}
-
-int rum__page_store_write(struct rum_page_store *s, uint64_t id, uint32_t n,
-                          const uint64_t *index, const uint8_t *data) {
+int rum__page_store_write(struct rum_page_store *s, uint64_t id, uint32_t n, const uint64_t *index,
+                          const uint8_t *data) {
   if (n == 0 || n > RUM_STORE_MAX_BATCH || index == NULL || data == NULL) return RUM_EINVAL;
   struct region *r = region_find(s, id);
   if (r == NULL) return RUM_ENOENT;
   uint64_t limit = region_npages(r->info.size);
-  bool zero[RUM_STORE_MAX_BATCH];
-  for (uint32_t i = 0; i < n; i++) {
-    if (index[i] >= limit) return RUM_EINVAL;
-    zero[i] = page_is_zero(data + (size_t)i * RUM_STORE_PAGE_SIZE);
-  }
-  uint64_t npages, nblocks;
-  write_needs(r, n, index, zero, &npages, &nblocks);
-  if (!fits(s, npages)) return RUM_ENOSPC;
-  struct pools p;
-  if (pools_fill(&p, npages, nblocks) != 0) return RUM_ENOMEM;
-  if (blocks_reserve(s, r, nblocks) != 0) {
-    pools_free(&p);
-    return RUM_ENOMEM;
-  }
   for (uint32_t i = 0; i < n; i++)
-    page_put(s, r, &p, index[i], data + (size_t)i * RUM_STORE_PAGE_SIZE, zero[i]);
-  for (uint32_t i = 0; i < n; i++) {
-    struct page_block *b = block_find(r, index[i] >> BLOCK_SHIFT);
-    if (b != NULL && b->count == 0) block_remove(s, r, b);
-  }
-  pools_free(&p); /* pages dropped by zero writes, and any the count over-estimated */
-  return 0;
+    if (index[i] >= limit) return RUM_EINVAL;
+  return rum__page_table_write(&r->pages, &s->memory, n, index, data);
 }
 
-int rum__page_store_read(const struct rum_page_store *s, uint64_t id, uint64_t first,
-                         uint32_t n, const uint8_t **pages) {
+int rum__page_store_read(const struct rum_page_store *s, uint64_t id, uint64_t first, uint32_t n,
+                         const uint8_t **pages) {
   const struct region *r = region_find(s, id);
   if (r == NULL) return RUM_ENOENT;
   uint64_t limit = region_npages(r->info.size);
   if (first > limit || n > limit - first) return RUM_EINVAL;
   for (uint32_t i = 0; i < n; i++) {
-    const uint8_t *page = page_get(r, first + i);
-    pages[i] = page ? page : zero_page;
+    const uint8_t *page = rum__page_table_get(&r->pages, first + i);
+    pages[i] = page ? page : rum__zero_page;
   }
   return 0;
 }
@@ -580,85 +263,22 @@ int rum__page_store_resize(struct rum_page_store *s, uint64_t id, uint64_t new_s
   struct region *r = region_find(s, id);
   if (r == NULL) return RUM_ENOENT;
   uint64_t old_pages = region_npages(r->info.size), new_pages = region_npages(new_size);
-  if (new_pages < old_pages) {
-    struct block_iter it;
-    block_iter_init(&it, r, new_pages, old_pages - new_pages);
-    struct page_block *b;
-    while ((b = block_iter_next(&it)) != NULL) {
-      unsigned s0, s1;
-      block_slots(b, new_pages, old_pages - new_pages, &s0, &s1);
-      for (unsigned k = s0; k < s1; k++)
-        if (b->pages[k] != NULL) page_drop(s, r, b, k);
-      if (b->count == 0) block_remove(s, r, b);
-    }
-  }
-  if (new_size < r->info.size && new_size % RUM_STORE_PAGE_SIZE != 0) {
-    uint8_t *last = page_get(r, new_size / RUM_STORE_PAGE_SIZE);
-    size_t keep = new_size % RUM_STORE_PAGE_SIZE;
-    if (last != NULL) memset(last + keep, 0, RUM_STORE_PAGE_SIZE - keep);
-  }
+  if (new_pages < old_pages) rum__page_table_drop(&r->pages, &s->memory, new_pages, old_pages - new_pages);
+  if (new_size < r->info.size && new_size % RUM_STORE_PAGE_SIZE != 0)
+    rum__page_table_zero_tail(&r->pages, new_size / RUM_STORE_PAGE_SIZE, new_size % RUM_STORE_PAGE_SIZE);
   r->info.size = new_size;
   return 0;
 }
 
-/* Phase 1 of a copy: pages src holds in the range that dst lacks, and the blocks dst
- * lacks for them. */
-static void copy_needs(const struct region *src, const struct region *dst, uint64_t first,
-                       uint64_t n, uint64_t *npages, uint64_t *nblocks) {
-  *npages = *nblocks = 0;
-  struct block_iter it;
-  block_iter_init(&it, src, first, n);
-  const struct page_block *b;
-  while ((b = block_iter_next(&it)) != NULL) {
-    const struct page_block *db = block_find(dst, b->number);
-    unsigned s0, s1, added = 0;
-    block_slots(b, first, n, &s0, &s1);
-    for (unsigned k = s0; k < s1; k++)
-      if (b->pages[k] != NULL && (db == NULL || db->pages[k] == NULL)) added++;
-    *npages += added;
-    if (db == NULL && added > 0) (*nblocks)++;
-  }
-}
-
-int rum__page_store_copy(struct rum_page_store *s, uint64_t src_id, uint64_t dst_id,
-                         uint64_t first, uint64_t n) {
+int rum__page_store_copy(struct rum_page_store *s, uint64_t src_id, uint64_t dst_id, uint64_t first,
+                         uint64_t n) {
   struct region *src = region_find(s, src_id), *dst = region_find(s, dst_id);
   if (src == NULL || dst == NULL) return RUM_ENOENT;
   uint64_t src_pages = region_npages(src->info.size), dst_pages = region_npages(dst->info.size);
   if (first > src_pages || n > src_pages - first || first > dst_pages || n > dst_pages - first)
     return RUM_EINVAL;
   if (src == dst || n == 0) return 0;
-  uint64_t npages, nblocks;
-  copy_needs(src, dst, first, n, &npages, &nblocks);
-  if (!fits(s, npages)) return RUM_ENOSPC;
-  struct pools p;
-  if (pools_fill(&p, npages, nblocks) != 0) return RUM_ENOMEM;
-  if (blocks_reserve(s, dst, nblocks) != 0) {
-    pools_free(&p);
-    return RUM_ENOMEM;
-  }
-  /* Drop what dst holds where src has nothing (blocks stay until the end). */
-  struct block_iter it;
-  block_iter_init(&it, dst, first, n);
-  struct page_block *b;
-  while ((b = block_iter_next(&it)) != NULL) {
-    const struct page_block *sb = block_find(src, b->number);
-    unsigned s0, s1;
-    block_slots(b, first, n, &s0, &s1);
-    for (unsigned k = s0; k < s1; k++)
-      if (b->pages[k] != NULL && (sb == NULL || sb->pages[k] == NULL)) page_drop(s, dst, b, k);
-  }
-  block_iter_init(&it, src, first, n);
-  while ((b = block_iter_next(&it)) != NULL) {
-    unsigned s0, s1;
-    block_slots(b, first, n, &s0, &s1);
-    for (unsigned k = s0; k < s1; k++)
-      if (b->pages[k] != NULL)
-        page_put(s, dst, &p, (b->number << BLOCK_SHIFT) + k, b->pages[k], false);
-  }
-  remove_empty_blocks(s, dst, first, n);
-  pools_free(&p);
-  return 0;
+  return rum__page_table_copy(&src->pages, &dst->pages, &s->memory, first, n);
 }
 
 /* ---- listing and ownership ---- */
@@ -694,10 +314,9 @@ size_t rum__page_store_reclaim_owner(struct rum_page_store *s, uint32_t id, uint
       i++;
       continue;
     }
-    bytes += r->npages_stored * RUM_STORE_PAGE_SIZE;
+    bytes += r->pages.npages * RUM_STORE_PAGE_SIZE;
     region_unlink(s, r); /* moves the last region into slot i: look at i again */
-    region_free_pages(s, r);
-    free(r);
+    region_free(s, r);
     freed++;
   }
   if (bytes_freed != NULL) *bytes_freed = bytes;
@@ -713,15 +332,15 @@ size_t rum__page_store_count_owner(const struct rum_page_store *s, uint32_t id,
 
 void rum__page_store_stats(const struct rum_page_store *s, struct rum_page_store_stats *out) {
   memset(out, 0, sizeof *out);
-  out->memory_limit = s->memory_limit;
-  out->memory_used = s->memory_used;
-  out->pages = s->memory_used / RUM_STORE_PAGE_SIZE;
+  out->memory_limit = s->memory.limit;
+  out->memory_used = s->memory.used;
+  out->pages = s->memory.used / RUM_STORE_PAGE_SIZE;
   out->regions = s->nregions;
   out->named_regions = s->named;
-  out->blocks = s->blocks;
+  out->blocks = s->memory.blocks;
   out->metadata_bytes = sizeof *s + MALLOC_OVERHEAD +
                         (s->id_buckets + s->name_buckets + s->all_cap) * sizeof(void *) +
                         s->nregions * (sizeof(struct region) + MALLOC_OVERHEAD) +
-                        s->blocks * (sizeof(struct page_block) + MALLOC_OVERHEAD) +
-                        s->block_bucket_bytes + out->pages * MALLOC_OVERHEAD;
+                        s->memory.blocks * (rum__page_block_size + MALLOC_OVERHEAD) +
+                        s->memory.bucket_bytes + out->pages * MALLOC_OVERHEAD;
 }

@@ -1,6 +1,7 @@
 # The correctness apps on a local cluster of three real rumd (with_cluster.sh):
 #   integration.mem_test.<backend>[.loss]    every rum.h call, every byte (--quick)
 #   integration.hashtable.<backend>[.loss]   a hash table in RUM memory vs a local reference
+#   integration.hashtable.uffd.rum_alloc     the same with one rum_alloc per entry
 #   integration.persist_after_exit[.sigsegv] a named region written by a process that exits
 #                                            without rum_sync, verified by a second process
 # <backend> is the fault backend (RUM_FAULT=uffd or sigsegv); .loss adds 10% injected
@@ -42,12 +43,19 @@ foreach(backend uffd sigsegv)
         COMMAND $<TARGET_FILE:mem_test> --quick --seed 1001)
     endif()
     if(TARGET hashtable)
+      # 10000 keys fill about 2 MiB: twice the 1 MiB cache.
       rum_apps_test(hashtable.${suffix}
-        ENV RUM_FAULT=${backend} RUM_CACHE_MB=2 ${loss_env}
-        COMMAND $<TARGET_FILE:hashtable> --ops 100000 --keys 40000 --seed 2002)
+        ENV RUM_FAULT=${backend} RUM_CACHE_MB=1 ${loss_env}
+        COMMAND $<TARGET_FILE:hashtable> --ops 100000 --keys 10000 --seed 2002)
     endif()
   endforeach()
 endforeach()
+if(TARGET hashtable)
+  # Every entry its own rum_alloc, resized with rum_realloc.
+  rum_apps_test(hashtable.uffd.rum_alloc
+    ENV RUM_FAULT=uffd RUM_CACHE_MB=1
+    COMMAND $<TARGET_FILE:hashtable> --ops 100000 --keys 10000 --seed 2003 --alloc rum)
+endif()
 
 if(TARGET mem_test)
   # The writer returns from main without rum_sync() or rum_shutdown(): only the

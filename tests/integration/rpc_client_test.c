@@ -2,6 +2,7 @@
  * the way the client library will, and checks every byte that comes back.
  *
  *   rpc_client_test SCENARIO --port P [--timeout MS] [--key-file PATH]
+ *                   [--transport udp|dpdk --dpdk-args "EAL args" --bind A.B.C.D]
  *
  * The cluster comes from $RUM_MACHINES (with_cluster.sh sets it, and RUM_CLUSTER_DIR
  * for the node pid files). P is the client's own UDP port (and P+1 for a second
@@ -69,6 +70,9 @@ struct client {
 
 static struct rum_machines machines;
 static uint32_t timeout_ms = 3000;
+static const char *transport_kind = "udp";
+static const char *dpdk_args;
+static uint32_t bind_ipv4; /* network order; 0 = 127.0.0.1 */
 
 static struct rum_peer_addr node_addr(unsigned index) {
   struct rum_peer_addr a = {.ipv4 = machines.nodes[index].ipv4, .port = machines.nodes[index].port};
@@ -77,7 +81,8 @@ static struct rum_peer_addr node_addr(unsigned index) {
 
 static void client_open(struct client *c, uint16_t port, const uint8_t *key) {
   memset(c, 0, sizeof *c);
-  struct rum_transport_config tc = {.kind = "udp", .bind_ipv4 = htonl(INADDR_LOOPBACK), .bind_port = port};
+  struct rum_transport_config tc = {.kind = transport_kind, .bind_ipv4 = bind_ipv4 ? bind_ipv4 : htonl(INADDR_LOOPBACK),
+                                    .bind_port = port, .dpdk_args = dpdk_args};
   int rc = rum__transport_open(&tc, &c->t);
   CHECK(rc == 0, "cannot open a udp transport on port %u: %s", port, rum_strerror(rc));
   CHECK(getrandom(&c->session, sizeof c->session, 0) == sizeof c->session, "getrandom");
@@ -588,7 +593,7 @@ static void scenario_key(struct client *keyed, uint16_t port2) {
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: rpc_client_test roundtrip|kill|dup-alloc|memlimit|lease|key --port P "
-                    "[--timeout MS] [--key-file PATH]\n");
+                    "[--timeout MS] [--key-file PATH] [--transport udp|dpdk] [--dpdk-args ARGS] [--bind ADDR]\n");
     return 2;
   }
   const char *scenario = argv[1];
@@ -598,6 +603,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--port") == 0) port = (unsigned)atoi(argv[i + 1]);
     else if (strcmp(argv[i], "--timeout") == 0) timeout_ms = (uint32_t)atoi(argv[i + 1]);
     else if (strcmp(argv[i], "--key-file") == 0) key_file = argv[i + 1];
+    else if (strcmp(argv[i], "--transport") == 0) transport_kind = argv[i + 1];
+    else if (strcmp(argv[i], "--dpdk-args") == 0) dpdk_args = argv[i + 1];
+    else if (strcmp(argv[i], "--bind") == 0) CHECK(inet_pton(AF_INET, argv[i + 1], &bind_ipv4) == 1, "bad --bind");
     else CHECK(0, "unknown argument %s", argv[i]);
   }
   CHECK(port > 0 && port < 65535, "--port P is required");

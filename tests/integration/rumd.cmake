@@ -22,6 +22,12 @@ rumd_cli_test(bad_flags bad-flags 17002)
 rumd_cli_test(bad_machines bad-machines 17004)
 rumd_cli_test(sigterm sigterm 17006)
 rumd_cli_test(with_cluster with-cluster 17008)
+if(RUM_HAVE_DPDK)
+  add_test(NAME rumd.dpdk_memif COMMAND bash ${RUMD_IT_DIR}/rumd_cli_test.sh dpdk-memif ${CMAKE_BINARY_DIR}/bin 17010
+                                        $<TARGET_FILE:rpc_client_test>)
+  set_tests_properties(rumd.dpdk_memif PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS "integration;rumd;dpdk"
+                       RESOURCE_LOCK rum_dpdk)
+endif()
 
 # rumd_cluster_test(NAME BASE_PORT CLIENT_PORT "with_cluster args" "driver args" [ENV...])
 function(rumd_cluster_test name base_port client_port cluster_args driver_args)
@@ -37,6 +43,9 @@ endfunction()
 rumd_cluster_test(roundtrip 17100 17190 "--nodes 3" "roundtrip")
 rumd_cluster_test(roundtrip_faults 17110 17191 "--nodes 3" "roundtrip"
                   "RUM_FAULT_INJECT=drop=0.1,dup=0.1,reorder=0.1")
+# Ethernet-sized frames: READ replies go out zero-copy, each frame gathering page pieces.
+rumd_cluster_test(roundtrip_mtu1472 17170 17201 "--nodes 3 --rumd-arg --mtu --rumd-arg 1472" "roundtrip"
+                  "RUM_FAULT_INJECT=drop=0.05,dup=0.05,reorder=0.05")
 rumd_cluster_test(kill 17120 17192 "--nodes 3" "kill --timeout 500")
 rumd_cluster_test(dup_alloc 17130 17193 "--nodes 1" "dup-alloc")
 rumd_cluster_test(memlimit 17140 17195 "--nodes 1 --memory-mb 1" "memlimit")

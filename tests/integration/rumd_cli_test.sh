@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# rumd_cli_test.sh CASE BIN_DIR PORT: checks of rumd's command line and life cycle that
-# need no client. Cases: help, bad-flags, bad-machines, sigterm, with-cluster.
+# rumd_cli_test.sh CASE BIN_DIR PORT [CLIENT]: checks of rumd's command line and life
+# cycle. Cases: help, bad-flags, bad-machines, sigterm, with-cluster, and dpdk-memif
+# (rumd on the dpdk transport over net_memif, driven by CLIENT = rpc_client_test on
+# the other end; exits 77 to skip without root).
 set -uo pipefail
 
 case_name=$1
@@ -132,6 +134,28 @@ case $case_name in
     pgrep -f -- "--machines $dir/" >/dev/null && fail "rumd processes of $dir survived SIGTERM"
     pgrep -f -- "sleep 60" -P "$wc" >/dev/null && fail "the command survived"
     echo "ok: with_cluster.sh passes the status through and cleans up, also on SIGTERM"
+    ;;
+  dpdk-memif)
+    client=${4:?rpc_client_test}
+    [[ $(id -u) -eq 0 ]] || { echo "SKIP: the dpdk transport needs root here"; exit 77; }
+    tag=rumdcli-$$
+    printf '1,10.77.0.1,%s\n' "$port" >"$work/machines.csv"
+    eal="--no-huge --no-pci -m 128 --vdev=net_memif0,role=server,socket=$work/memif.sock"
+    timeout 60 "$rumd" --machines "$work/machines.csv" --id 1 --transport dpdk --pid-file "$work/rumd.pid" \
+      --dpdk-args "$eal --file-prefix=$tag-s" </dev/null >"$work/rumd.log" 2>&1 &
+    pid=$!
+    wait_for_line "$work/rumd.log" "listening on" || fail "rumd on dpdk did not start: $(cat "$work/rumd.log")"
+    RUM_MACHINES=$work/machines.csv timeout 60 "$client" roundtrip --port "$((port + 1))" --transport dpdk \
+      --bind 10.77.0.2 --dpdk-args "${eal/role=server/role=client} --file-prefix=$tag-c"
+    rc=$?
+    kill -TERM "$pid"
+    wait "$pid"
+    node_rc=$?
+    pid=
+    rm -rf /var/run/dpdk/"$tag"-* 2>/dev/null
+    [[ $rc -eq 0 ]] || fail "the client failed ($rc); node log: $(tail -n 20 "$work/rumd.log")"
+    [[ $node_rc -eq 0 ]] || fail "rumd exited $node_rc: $(tail -n 20 "$work/rumd.log")"
+    echo "ok: roundtrip over dpdk/net_memif"
     ;;
   *) fail "unknown case $case_name" ;;
 esac
