@@ -146,7 +146,12 @@ static int regions_reserve(struct rum_page_store *s, bool named) {
   return rc;
 }
 
+/* A leased region registered again by the same session with the same shape is a
+ * retried registration (a resize re-registers on the nodes of new chunks). A named
+ * region never is: its id comes from its name, so the same session creating it again
+ * (after rum_detach) must see EEXIST, not an empty region over the stored data. */
 static bool alloc_is_retry(const struct region *r, const struct rum_store_alloc *a) {
+  if (a->flags & RUM_STORE_F_NAMED) return false;
   return r->info.owner_id == a->owner_id && r->info.owner_session == a->owner_session &&
          r->info.size == a->size && r->info.flags == a->flags && r->info.name_len == a->name_len &&
          memcmp(r->info.name, a->name ? a->name : "", a->name_len) == 0;
