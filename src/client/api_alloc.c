@@ -22,7 +22,7 @@ int rum__client_region_new(struct rum_client *cl, const struct rum_region_spec *
   r->wire_flags = spec->wire_flags;
   r->pinned_node = spec->pinned_node;
   r->fresh = spec->fresh;
-  r->user_size = spec->npages * RUM_PAGE_SIZE;
+  r->user_size = spec->size != 0 ? spec->size : spec->npages * RUM_PAGE_SIZE;
   if (spec->name != NULL) {
     r->name = strdup(spec->name);
     if (r->name == NULL) {
@@ -82,6 +82,7 @@ static struct rum_region *large_new(struct rum_client *cl, size_t size, int32_t 
       .id = rum__client_new_region_id(cl),
       .npages = npages,
       .reserved_pages = room_for(npages),
+      .size = size,
       .kind = RUM_REGION_LARGE,
       .wire_flags = pinned >= 0 ? RUM_REGION_F_PINNED : 0,
       .pinned_node = pinned,
@@ -90,9 +91,7 @@ static struct rum_region *large_new(struct rum_client *cl, size_t size, int32_t 
   };
   struct rum_region *r = NULL;
   *err = rum__client_region_new(cl, &spec, &r);
-  if (*err != 0) return NULL;
-  r->user_size = size;
-  return r;
+  return *err != 0 ? NULL : r;
 }
 
 void *rum__client_alloc(struct rum_client *cl, size_t size, bool zero) {
@@ -168,14 +167,14 @@ size_t rum__client_usable_size(struct rum_client *cl, void *ptr) {
 /* Grow or shrink a large region within its reserved room. */
 static int resize_in_place(struct rum_client *cl, struct rum_region *r, uint64_t new_npages, size_t size) {
   pthread_rwlock_wrlock(&cl->regions_lock);
-  uint64_t old = atomic_load(&r->npages);
+  uint64_t old = atomic_load(&r->npages), old_size = r->user_size;
   if (new_npages < old) rum__cache_discard(cl->cache, r, new_npages, old - new_npages, true);
   atomic_store(&r->npages, new_npages);
+  r->user_size = size; /* the nodes record the exact size (rum_attach reports it) */
   int rc = cl->remote.region_resize(cl->remote_ctx, r, old);
   if (rc != 0) {
     atomic_store(&r->npages, old);
-  } else {
-    r->user_size = size;
+    r->user_size = old_size;
   }
   pthread_rwlock_unlock(&cl->regions_lock);
   return rc;
@@ -223,6 +222,12 @@ void *rum__client_realloc(struct rum_client *cl, void *ptr, size_t size) {
   struct rum_region *r = owner_of(cl, ptr, "rum_realloc");
   if (r == NULL) {
     errno = EINVAL;
+    return NULL;
+  }
+  /* Larger than any region can be (rum_alloc's limit): fail before touching the
+   * block, which stays as it was. */
+  if (size > cl->table.arena_bytes / 4) {
+    errno = ENOMEM;
     return NULL;
   }
   if (atomic_load(&r->lost)) {

@@ -21,7 +21,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-enum { STAGING_BYTES = RUM_WIRE_MAX_PAGES * RUM_PAGE_SIZE };
+enum { STAGING_BYTES = RUM_CACHE_STAGING_BYTES };
 
 int rum__cache_create(const struct rum_cache_config *cfg, struct rum_region_table *t,
                       struct rum_fault_backend *b, const struct rum_store_ops *store, void *store_ctx,
@@ -40,6 +40,9 @@ int rum__cache_create(const struct rum_cache_config *cfg, struct rum_region_tabl
   if (c->max_readahead > RUM_WIRE_MAX_PAGES) c->max_readahead = RUM_WIRE_MAX_PAGES;
   c->evict_batch = cfg->evict_batch == 0 ? 32 : cfg->evict_batch;
   if (c->evict_batch > RUM_WIRE_MAX_PAGES) c->evict_batch = RUM_WIRE_MAX_PAGES;
+  int depth = cfg->readahead_depth == 0 ? RUM_CACHE_READAHEAD_DEPTH : cfg->readahead_depth;
+  if (depth < 0 || store->fetch_start == NULL || store->fetch_finish == NULL) depth = 0;
+  c->readahead_depth = depth > RUM_CACHE_READAHEAD_OPS ? RUM_CACHE_READAHEAD_OPS : (unsigned)depth;
   c->frames = calloc(c->capacity, sizeof(*c->frames));
   c->free_stack = malloc(c->capacity * sizeof(uint32_t));
   void *staging = mmap(NULL, (size_t)RUM_CACHE_STAGING * STAGING_BYTES, PROT_READ | PROT_WRITE,
@@ -58,6 +61,7 @@ int rum__cache_create(const struct rum_cache_config *cfg, struct rum_region_tabl
 
 void rum__cache_destroy(struct rum_cache *c) {
   if (c == NULL) return;
+  if (c->frames != NULL) rum__readahead_drain(c);
   free(c->frames);
   free(c->free_stack);
   if (c->staging != NULL) munmap(c->staging, (size_t)RUM_CACHE_STAGING * STAGING_BYTES);
@@ -65,17 +69,6 @@ void rum__cache_destroy(struct rum_cache *c) {
 }
 
 /* ---- small helpers ---- */
-
-static void wait_change(struct rum_region *r, uint64_t page, uint8_t seen) {
-  unsigned spins = 0;
-  while (rum__page_load(r, page) == seen) {
-    if (++spins < 200) {
-      rum__cpu_relax();
-    } else {
-      sched_yield();
-    }
-  }
-}
 
 static void count(_Atomic uint64_t *counter, uint64_t n) {
   atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
@@ -86,23 +79,32 @@ static void touch(struct rum_cache *c, struct rum_region *r, uint64_t page) {
   if (f != 0 && f <= c->capacity) atomic_store_explicit(&c->frames[f - 1].ref, 1, memory_order_relaxed);
 }
 
+unsigned rum__cache_staging_try(struct rum_cache *c) {
+  for (unsigned i = 0; i < RUM_CACHE_STAGING; i++) {
+    if (!atomic_load_explicit(&c->staging_busy[i], memory_order_relaxed) &&
+        !atomic_exchange_explicit(&c->staging_busy[i], true, memory_order_acquire))
+      return i;
+  }
+  return RUM_CACHE_STAGING;
+}
+
 static unsigned staging_take(struct rum_cache *c) {
   for (;;) {
-    for (unsigned i = 0; i < RUM_CACHE_STAGING; i++) {
-      if (!atomic_load_explicit(&c->staging_busy[i], memory_order_relaxed) &&
-          !atomic_exchange_explicit(&c->staging_busy[i], true, memory_order_acquire))
-        return i;
-    }
+    unsigned i = rum__cache_staging_try(c);
+    if (i < RUM_CACHE_STAGING) return i;
     sched_yield();
   }
 }
 
-static void staging_give(struct rum_cache *c, unsigned i) {
+void rum__cache_staging_give(struct rum_cache *c, unsigned i) {
   atomic_store_explicit(&c->staging_busy[i], false, memory_order_release);
 }
 
-static _Noreturn void fatal_page(const char *what, const struct rum_region *r, uint64_t page,
-                       const struct rum_store_error *err) {
+static void staging_give(struct rum_cache *c, unsigned i) { rum__cache_staging_give(c, i); }
+
+#define fatal_page rum__cache_fatal_page
+_Noreturn void rum__cache_fatal_page(const char *what, const struct rum_region *r, uint64_t page,
+                                     const struct rum_store_error *err) {
   char msg[320];
   char *p = msg, *end = msg + sizeof(msg);
   p = rum__fmt_str(p, end, "rum: fatal: ");
@@ -136,7 +138,7 @@ static unsigned frames_pop(struct rum_cache *c, uint32_t *out, unsigned want) {
   return got;
 }
 
-static void frames_push(struct rum_cache *c, const uint32_t *f, unsigned n) {
+void rum__cache_frames_give(struct rum_cache *c, const uint32_t *f, unsigned n) {
   rum__spin_lock(&c->lock);
   for (unsigned i = 0; i < n; i++) {
     c->frames[f[i]].region = NULL;
@@ -144,6 +146,8 @@ static void frames_push(struct rum_cache *c, const uint32_t *f, unsigned n) {
   }
   rum__spin_unlock(&c->lock);
 }
+
+static void frames_push(struct rum_cache *c, const uint32_t *f, unsigned n) { rum__cache_frames_give(c, f, n); }
 
 void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, bool drop) {
   const struct rum_fault_ops *ops = c->fault->ops;
@@ -232,9 +236,8 @@ static int evict_some(struct rum_cache *c, unsigned want) {
   return freed > 0 ? (int)freed : rc;
 }
 
-/* Take frames for up to want pages, at least one, evicting when there are none free. */
-static unsigned frames_take(struct rum_cache *c, uint32_t *out, unsigned want, const struct rum_region *r,
-                            uint64_t page) {
+unsigned rum__cache_frames_take(struct rum_cache *c, uint32_t *out, unsigned want, const struct rum_region *r,
+                                uint64_t page) {
   unsigned got = frames_pop(c, out, want);
   if (got == want) return got;
   unsigned batch = want - got > c->evict_batch ? want - got : c->evict_batch;
@@ -255,11 +258,14 @@ static unsigned frames_take(struct rum_cache *c, uint32_t *out, unsigned want, c
 /* ---- filling ---- */
 
 /* Pages a fault at page should bring: the window doubles while faults land just
- * after the previous fill (a sequential scan) and falls back to one page otherwise. */
-static unsigned readahead_window(struct rum_cache *c, struct rum_region *r, uint64_t page) {
+ * after the previous fill (a sequential scan) and falls back to one page otherwise.
+ * *streaming says the window was at its largest already: the scan is sequential
+ * for sure, so the windows after it are worth fetching ahead. */
+static unsigned readahead_window(struct rum_cache *c, struct rum_region *r, uint64_t page, bool *streaming) {
   uint64_t expected = atomic_load_explicit(&r->next_expected, memory_order_relaxed);
-  uint32_t w = atomic_load_explicit(&r->ra_window, memory_order_relaxed);
-  if (page == expected && page != 0) {
+  uint32_t w = atomic_load_explicit(&r->ra_window, memory_order_relaxed), before = w;
+  bool sequential = page == expected && page != 0;
+  if (sequential) {
     w = w * 2 > c->max_readahead ? c->max_readahead : w * 2;
   } else {
     w = 1;
@@ -267,11 +273,31 @@ static unsigned readahead_window(struct rum_cache *c, struct rum_region *r, uint
   uint64_t cap = c->capacity / 8;
   if (w > cap) w = (uint32_t)(cap > 0 ? cap : 1);
   atomic_store_explicit(&r->ra_window, w, memory_order_relaxed);
+  *streaming = sequential && w == before;
   return w;
 }
 
-static bool page_is_zero(const struct rum_region *r, uint8_t v) {
-  return r->fresh && !(v & RUM_PAGE_STORED);
+static bool page_is_zero(const struct rum_region *r, uint8_t v) { return rum__cache_page_is_zero(r, v); }
+
+void rum__cache_publish(struct rum_cache *c, struct rum_region *r, uint64_t page, unsigned n, const uint32_t *fr,
+                        bool write) {
+  rum__spin_lock(&c->lock);
+  for (unsigned i = 0; i < n; i++) {
+    c->frames[fr[i]].region = r;
+    c->frames[fr[i]].page = page + i;
+    atomic_store_explicit(&c->frames[fr[i]].ref, i == 0, memory_order_relaxed);
+  }
+  rum__spin_unlock(&c->lock);
+  for (unsigned i = 0; i < n; i++) r->frame[page + i] = fr[i] + 1;
+  atomic_fetch_add(&r->nresident, n);
+  atomic_fetch_add(&c->resident, n);
+  atomic_store_explicit(&r->next_expected, page + n, memory_order_relaxed);
+  if (write) {
+    atomic_fetch_add(&r->ndirty, 1);
+    count(&c->counters.write_faults, 1);
+  }
+  rum__page_set(r, page, write ? RUM_PAGE_DIRTY : RUM_PAGE_CLEAN, false);
+  for (unsigned i = 1; i < n; i++) rum__page_set(r, page + i, RUM_PAGE_CLEAN, false);
 }
 
 /* Fill pages starting at page, which the caller moved to FETCHING; claims up to
@@ -284,7 +310,7 @@ static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsign
   if (want > npages - page) want = (unsigned)(npages - page);
   if (want == 0) want = 1;
   uint32_t fr[RUM_WIRE_MAX_PAGES];
-  unsigned got = frames_take(c, fr, want, r, page);
+  unsigned got = rum__cache_frames_take(c, fr, want, r, page);
   bool zero = page_is_zero(r, rum__page_load(r, page));
   unsigned n = 1;
   while (n < got) {
@@ -326,28 +352,13 @@ static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsign
     fatal_page("cannot install page", r, page, &ierr);
   }
   if (n > 1) count(&c->counters.readahead, n - 1);
-  rum__spin_lock(&c->lock);
-  for (unsigned i = 0; i < n; i++) {
-    c->frames[fr[i]].region = r;
-    c->frames[fr[i]].page = page + i;
-    atomic_store_explicit(&c->frames[fr[i]].ref, i == 0, memory_order_relaxed);
-  }
-  rum__spin_unlock(&c->lock);
-  for (unsigned i = 0; i < n; i++) r->frame[page + i] = fr[i] + 1;
-  atomic_fetch_add(&r->nresident, n);
-  atomic_fetch_add(&c->resident, n);
-  atomic_store_explicit(&r->next_expected, page + n, memory_order_relaxed);
-  if (write) {
-    atomic_fetch_add(&r->ndirty, 1);
-    count(&c->counters.write_faults, 1);
-  }
-  rum__page_set(r, page, write ? RUM_PAGE_DIRTY : RUM_PAGE_CLEAN, false);
-  for (unsigned i = 1; i < n; i++) rum__page_set(r, page + i, RUM_PAGE_CLEAN, false);
+  rum__cache_publish(c, r, page, n, fr, write);
   return (int)n;
 }
 
-static _Noreturn void fatal_lost(const struct rum_region *r, uint64_t page) {
-  fatal_page("region lost (its lease expired or its node restarted)", r, page, NULL);
+static _Noreturn void fatal_lost(const struct rum_region *r, uint64_t page, int lost) {
+  struct rum_store_error err = {(uint32_t)(lost - 1), RUM_ELEASE};
+  fatal_page("region lost (its lease expired or its node restarted)", r, page, &err);
 }
 
 int rum__cache_fault(void *cache, void *addr, int is_write) {
@@ -356,7 +367,8 @@ int rum__cache_fault(void *cache, void *addr, int is_write) {
   if (r == NULL) return -1;
   uint64_t page = (uint64_t)((uint8_t *)addr - r->base) >> RUM_PAGE_SHIFT;
   if (page >= atomic_load_explicit(&r->npages, memory_order_acquire)) return -1;
-  if (atomic_load_explicit(&r->lost, memory_order_relaxed)) fatal_lost(r, page);
+  int lost = atomic_load_explicit(&r->lost, memory_order_relaxed);
+  if (lost != 0) fatal_lost(r, page, lost);
   count(&c->counters.faults, 1);
   bool waited = false;
   for (;;) {
@@ -365,20 +377,31 @@ int rum__cache_fault(void *cache, void *addr, int is_write) {
     case RUM_PAGE_ABSENT:
       if (rum__page_cas(r, page, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL)) {
         struct rum_store_error err = {0, 0};
-        int rc = fill(c, r, page, readahead_window(c, r, page), is_write == 1, &err);
+        bool streaming;
+        unsigned window = readahead_window(c, r, page, &streaming);
+        int rc = fill(c, r, page, window, is_write == 1, &err);
         if (rc < 0) {
           if (err.code == 0) err.code = rc;
           fatal_page("cannot fetch page", r, page, &err);
         }
         count(&c->counters.read_faults, 1);
+        if (streaming && c->readahead_depth > 0) rum__readahead_more(c, r, page, window);
         return 0;
       }
       break;
     case RUM_PAGE_FETCHING:
+      /* Most often a read-ahead window still in flight: finish it here, and keep the
+       * pipeline full by starting the next one. */
+      if (c->readahead_depth > 0 && rum__readahead_help(c, r, page)) {
+        count(&c->counters.readahead_waits, 1);
+        rum__readahead_more(c, r, page, atomic_load_explicit(&r->ra_window, memory_order_relaxed));
+        break;
+      }
+      /* fall through */
     case RUM_PAGE_BUSY:
       if (!waited) count(&c->counters.hits, 1);
       waited = true;
-      wait_change(r, page, v);
+      rum__cache_settle(c, r, page, v);
       break;
     case RUM_PAGE_CLEAN:
       if (is_write == 0) {
@@ -437,7 +460,7 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
     uint8_t s = v8 & RUM_PAGE_STATE_MASK;
     bool next = true;
     if (s == RUM_PAGE_FETCHING || s == RUM_PAGE_BUSY) {
-      wait_change(r, p, v8);
+      rum__cache_settle(c, r, p, v8);
       next = false;
     } else if (s == RUM_PAGE_ABSENT) {
       uint8_t nv8 = forget ? 0 : (uint8_t)(v8 | (clean_only ? RUM_PAGE_STORED : 0));

@@ -40,11 +40,21 @@ struct rum_store_ops {
   /* Write n pages (sorted by region, then page; n <= RUM_WIRE_MAX_PAGES) durably.
    * All or nothing from the cache's view: on failure every page stays dirty. */
   int (*store)(void *ctx, const struct rum_page_io *pages, unsigned n, struct rum_store_error *err);
+  /* Optional (NULL: read-ahead is synchronous only). Start reading like fetch and
+   * return at once: an op to finish later, or NULL when the store cannot start one
+   * now (nothing started). dst must stay reserved until the op is finished. */
+  struct rum_fetch_op *(*fetch_start)(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages,
+                                      uint8_t *dst);
+  /* Finish op: wait=false returns 1 while it is still in flight; otherwise 0 (dst
+   * filled) or a negative RUM_E* with *err, and op is gone. Signal context too. */
+  int (*fetch_finish)(void *ctx, struct rum_fetch_op *op, bool wait, struct rum_store_error *err);
 };
 
 struct rum_counters {
   _Atomic uint64_t faults, read_faults, write_faults, hits, zero_fills;
   _Atomic uint64_t evictions, writebacks, readahead, fetch_errors, store_errors;
+  _Atomic uint64_t readahead_ops;   /* asynchronous read-ahead windows started */
+  _Atomic uint64_t readahead_waits; /* faults that found their window still in flight */
 };
 
 /* Called instead of stopping the program when a page cannot be fetched (tests).
@@ -56,6 +66,11 @@ struct rum_cache_config {
   uint64_t capacity_pages;    /* resident pages at most (>= RUM_WIRE_MAX_PAGES * 2) */
   unsigned max_readahead;     /* pages one sequential fault may bring, 1..64; 0 = 64 */
   unsigned evict_batch;       /* victims chosen per sweep; 0 = 32 */
+  /* Read-ahead windows kept in flight ahead of a sequential scan (asynchronously, so
+   * the program scans one window while the next ones travel), 1..RUM_CACHE_READAHEAD_OPS;
+   * 0 = RUM_CACHE_READAHEAD_DEPTH; -1 = none (synchronous read-ahead only, also when
+   * the store has no fetch_start). */
+  int readahead_depth;
 };
 
 struct rum_frame {
@@ -64,7 +79,31 @@ struct rum_frame {
   _Atomic uint8_t ref;       /* CLOCK reference bit, set on fault events */
 };
 
-enum { RUM_CACHE_STAGING = 8 }; /* fetch buffers for backends that install by copy */
+enum {
+  RUM_CACHE_READAHEAD_OPS = 8, /* asynchronous read-ahead windows in flight at most */
+  RUM_CACHE_READAHEAD_DEPTH = 4,
+  /* Fetch buffers for backends that install by copy: one per window in flight plus
+   * room for synchronous fills by several threads. */
+  RUM_CACHE_STAGING = 8 + RUM_CACHE_READAHEAD_OPS,
+};
+
+enum rum_readahead_state { RUM_RA_FREE = 0, RUM_RA_SETUP, RUM_RA_INFLIGHT, RUM_RA_COMPLETING };
+
+/* One asynchronous read-ahead window: pages [first, first + npages) of region are
+ * FETCHING, hold the frames below, and arrive into target (a staging buffer, or the
+ * pages' own backing when the backend fills in place). Whoever moves state INFLIGHT
+ * -> COMPLETING (by compare-and-swap) finishes the op and installs the pages; a
+ * thread that faults on one of them does so, or waits for whoever does. */
+struct rum_readahead {
+  _Atomic int state;
+  _Atomic(struct rum_region *) region; /* read by helpers before they claim the slot */
+  _Atomic uint64_t first;
+  _Atomic unsigned npages;
+  unsigned staging;                    /* index, or RUM_CACHE_STAGING when in place */
+  uint8_t *target;
+  struct rum_fetch_op *op;
+  uint32_t frames[RUM_WIRE_MAX_PAGES];
+};
 
 struct rum_cache {
   struct rum_region_table *table;
@@ -83,6 +122,8 @@ struct rum_cache {
   _Atomic uint64_t resident;
   uint8_t *staging;            /* RUM_CACHE_STAGING buffers of RUM_WIRE_MAX_PAGES pages */
   _Atomic bool staging_busy[RUM_CACHE_STAGING];
+  unsigned readahead_depth;    /* 0: no asynchronous read-ahead */
+  struct rum_readahead ra[RUM_CACHE_READAHEAD_OPS];
   struct rum_counters counters;
 };
 
@@ -126,5 +167,37 @@ int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n
  * release their frames. Coalesces contiguous runs into one system call. */
 void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, bool drop);
 void rum__victims_sort(struct rum_victim *v, unsigned n);
+
+/* Internal to cache.c / readahead.c. */
+enum { RUM_CACHE_STAGING_BYTES = RUM_WIRE_MAX_PAGES * RUM_PAGE_SIZE };
+/* Frames for up to want pages, at least one, evicting when none are free. */
+unsigned rum__cache_frames_take(struct rum_cache *c, uint32_t *out, unsigned want, const struct rum_region *r,
+                                uint64_t page);
+void rum__cache_frames_give(struct rum_cache *c, const uint32_t *f, unsigned n);
+/* A free staging buffer's index, or RUM_CACHE_STAGING when none is free now. */
+unsigned rum__cache_staging_try(struct rum_cache *c);
+void rum__cache_staging_give(struct rum_cache *c, unsigned i);
+/* Make pages [page, page + n), installed and held by this thread (FETCHING), resident
+ * in frames fr: CLEAN, or the first one DIRTY when write is set. */
+void rum__cache_publish(struct rum_cache *c, struct rum_region *r, uint64_t page, unsigned n, const uint32_t *fr,
+                        bool write);
+/* Whether page v of r reads as zeros without asking a node. */
+static inline bool rum__cache_page_is_zero(const struct rum_region *r, uint8_t v) {
+  return r->fresh && !(v & RUM_PAGE_STORED);
+}
+_Noreturn void rum__cache_fatal_page(const char *what, const struct rum_region *r, uint64_t page,
+                                     const struct rum_store_error *err);
+
+/* Asynchronous read-ahead (readahead.c). A sequential scan faulted at page of r:
+ * start windows so that the next depth windows after page are in flight. */
+void rum__readahead_more(struct rum_cache *c, struct rum_region *r, uint64_t page, unsigned window);
+/* If page of r is in a window in flight that nobody is finishing, finish it (waiting
+ * for its answer) and install it. Returns whether this thread did. */
+bool rum__readahead_help(struct rum_cache *c, struct rum_region *r, uint64_t page);
+/* Wait, for a page seen FETCHING or BUSY, until its state is no longer `seen`,
+ * finishing the read-ahead window it is in if nobody else does. */
+void rum__cache_settle(struct rum_cache *c, struct rum_region *r, uint64_t page, uint8_t seen);
+/* Finish every window in flight without installing (tear-down). */
+void rum__readahead_drain(struct rum_cache *c);
 
 #endif

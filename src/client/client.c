@@ -101,7 +101,14 @@ int rum__client_create(const struct rum_client_config *cfg, const struct rum_rem
   struct rum_cache_config cc = {
       .capacity_pages = cfg->cache_pages != 0 ? cfg->cache_pages : default_cache_pages(),
       .max_readahead = cfg->max_readahead,
+      .readahead_depth = cfg->readahead_depth,
   };
+  const char *depth = getenv("RUM_READAHEAD_DEPTH");
+  if (cc.readahead_depth == 0 && depth != NULL && depth[0] != '\0') {
+    /* 0 (or anything not positive) turns asynchronous read-ahead off. */
+    int d = atoi(depth);
+    cc.readahead_depth = d > 0 ? d : -1;
+  }
   if (cc.capacity_pages < 2 * RUM_WIRE_MAX_PAGES) cc.capacity_pages = 2 * RUM_WIRE_MAX_PAGES;
   rc = rum__cache_create(&cc, &cl->table, cl->fault, &remote->pages, remote_ctx, &cl->cache);
   if (rc != 0) goto err_table;
@@ -171,7 +178,7 @@ void rum__client_mark_node_lost(struct rum_client *cl, uint32_t node_id,
   for (size_t i = 0; i < n; i++) {
     if (batch[i]->kind == RUM_REGION_NAMED) continue; /* named regions have no lease */
     if (homes(ctx, batch[i], node_id)) {
-      atomic_store(&batch[i]->lost, 1);
+      atomic_store(&batch[i]->lost, (int)node_id + 1);
       lost++;
     }
   }

@@ -25,14 +25,15 @@
  * struct rum_store_ops); the others run in normal context. */
 struct rum_remote_ops {
   struct rum_store_ops pages;
-  /* Register r (id, npages, wire_flags, pinned_node set) on every node homing one of
-   * its chunks; a named region also on its name's home node, which answers EEXIST.
-   * Returns 0 or RUM_E* (then nothing is left registered). */
+  /* Register r (id, npages, user_size, wire_flags, pinned_node set) on every node
+   * homing one of its chunks, with r->user_size as the region's size in bytes (what a
+   * later rum_attach reports); a named region also on its name's home node, which
+   * answers EEXIST. Returns 0 or RUM_E* (then nothing is left registered). */
   int (*region_create)(void *ctx, struct rum_region *r, const char *name, size_t name_len);
   /* Destroy r on its nodes. */
   int (*region_destroy)(void *ctx, struct rum_region *r, const char *name, size_t name_len);
-  /* Change r's size from old_npages to its current npages on its nodes (registering
-   * it on nodes that home new chunks). */
+  /* Change r's size from old_npages to its current npages (r->user_size bytes) on its
+   * nodes (registering it on nodes that home new chunks). */
   int (*region_resize)(void *ctx, struct rum_region *r, uint64_t old_npages);
   /* Copy pages [0, npages) of src into dst, node-side (COPY) for chunks whose homes
    * are the same node, by reading and writing otherwise. Both are written back. */
@@ -51,6 +52,8 @@ struct rum_client_config {
   uint64_t arena_bytes;     /* 0: 1 TiB */
   const char *fault_kind;   /* NULL: $RUM_FAULT, then auto */
   unsigned max_readahead;   /* 0: 64 */
+  int readahead_depth;      /* windows in flight ahead of a scan; 0: $RUM_READAHEAD_DEPTH, then
+                               4; -1: synchronous read-ahead only */
 };
 
 struct rum_client {
@@ -107,6 +110,7 @@ void rum__client_stats(struct rum_client *cl, struct rum_stats *out);
 struct rum_region_spec {
   uint64_t id;
   uint64_t npages, reserved_pages;
+  uint64_t size;         /* bytes asked for (<= npages pages); 0: npages whole pages */
   enum rum_region_kind kind;
   uint32_t wire_flags;
   int32_t pinned_node;   /* -1 unless RUM_REGION_F_PINNED */
@@ -126,8 +130,9 @@ void rum__client_mark_node_lost(struct rum_client *cl, uint32_t node_id,
                                 bool (*homes)(void *ctx, const struct rum_region *r, uint32_t node),
                                 void *ctx);
 
+/* Pages holding bytes bytes; never wraps (SIZE_MAX gives its true page count). */
 static inline uint64_t rum__pages_for(uint64_t bytes) {
-  return (bytes + RUM_PAGE_SIZE - 1) >> RUM_PAGE_SHIFT;
+  return (bytes >> RUM_PAGE_SHIFT) + ((bytes & (RUM_PAGE_SIZE - 1)) != 0);
 }
 
 #endif

@@ -4,7 +4,9 @@
  * preallocated staging areas.
  *
  * A READ covers one node's pages: a run of pages is split where the chunk's home
- * changes, and the pieces go out as concurrent calls of one rum__rpc_call. Write-back
+ * changes, and the pieces go out as concurrent calls of one rum__rpc_call, or of one
+ * RPC batch left in flight (read-ahead: rum__net_fetch_start, finished when the
+ * program reaches those pages). Write-back
  * groups pages per (node, region) into WRITE messages, all in flight at once. */
 #include <sched.h>
 #include <string.h>
@@ -12,8 +14,6 @@
 #include "client/remote.h"
 #include "proto/le.h"
 #include "util/log.h"
-
-enum { READ_REQ_BYTES = 32, MAX_READ_PIECES = RUM_WIRE_MAX_PAGES / RUM_CHUNK_PAGES + 1 };
 
 uint32_t rum__net_chunk_home(const struct rum_net *net, const struct rum_region *r, uint64_t chunk) {
   if (r->pinned_node >= 0) return (uint32_t)r->pinned_node;
@@ -31,60 +31,107 @@ static void call_init(struct rum_rpc_call *c, const struct rum_net_node *node, u
   c->type = type;
 }
 
-int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages, uint8_t *dst,
-                   struct rum_store_error *err) {
-  struct rum_net *net = ctx;
-  struct rum_rpc_call calls[MAX_READ_PIECES];
-  uint8_t req[MAX_READ_PIECES][READ_REQ_BYTES];
-  uint8_t fixed[MAX_READ_PIECES][RUM_WIRE_READ_RESP_FIXED];
-  uint32_t homes[MAX_READ_PIECES], counts[MAX_READ_PIECES];
-  uint64_t starts[MAX_READ_PIECES];
+/* Build op's READs for pages [first, first + npages) of r into dst: one per run of
+ * chunks homed on one node. Returns 0 or RUM_E* with *err. */
+static int fetch_prepare(struct rum_net *net, struct rum_fetch_op *op, struct rum_region *r, uint64_t first,
+                         uint32_t npages, uint8_t *dst, struct rum_store_error *err) {
   unsigned n = 0;
+  op->region_id = r->id;
+  op->first = first;
   for (uint64_t p = first; p < first + npages;) {
     uint64_t chunk_end = ((p >> RUM_CHUNK_SHIFT) + 1) << RUM_CHUNK_SHIFT;
     uint64_t end = chunk_end < first + npages ? chunk_end : first + npages;
     uint32_t home = rum__net_chunk_home(net, r, p >> RUM_CHUNK_SHIFT);
-    if (n > 0 && homes[n - 1] == home) {
-      counts[n - 1] += (uint32_t)(end - p); /* next chunk on the same node: one READ */
+    if (n > 0 && op->homes[n - 1] == home) {
+      op->counts[n - 1] += (uint32_t)(end - p); /* next chunk on the same node: one READ */
     } else {
-      homes[n] = home;
-      starts[n] = p;
-      counts[n] = (uint32_t)(end - p);
+      op->homes[n] = home;
+      op->starts[n] = p;
+      op->counts[n] = (uint32_t)(end - p);
       n++;
     }
     p = end;
   }
+  op->n = n;
   for (unsigned i = 0; i < n; i++) {
-    struct rum_net_node *node = rum__net_node(net, homes[i]);
+    struct rum_net_node *node = rum__net_node(net, op->homes[i]);
     if (node == NULL) {
-      err->node_id = homes[i];
+      err->node_id = op->homes[i];
       err->code = RUM_ECONFIG;
       return RUM_ECONFIG;
     }
-    struct rum_msg_read_req m = {.region_id = r->id, .first_page = starts[i], .npages = counts[i]};
-    int len = rum__wire_encode_read_req(req[i], sizeof req[i], &m);
+    struct rum_msg_read_req m = {.region_id = r->id, .first_page = op->starts[i], .npages = op->counts[i]};
+    int len = rum__wire_encode_read_req(op->req[i], sizeof op->req[i], &m);
     if (len < 0) return len;
-    call_init(&calls[i], node, RUM_MSG_READ);
-    calls[i].req_iovcnt = 1;
-    calls[i].req[0] = (struct iovec){req[i], (size_t)len};
-    calls[i].resp_iovcnt = 2;
-    calls[i].resp[0] = (struct iovec){fixed[i], RUM_WIRE_READ_RESP_FIXED};
-    calls[i].resp[1] = (struct iovec){dst + (starts[i] - first) * RUM_PAGE_SIZE, (size_t)counts[i] * RUM_PAGE_SIZE};
+    struct rum_rpc_call *c = &op->calls[i];
+    call_init(c, node, RUM_MSG_READ);
+    c->req_iovcnt = 1;
+    c->req[0] = (struct iovec){op->req[i], (size_t)len};
+    c->resp_iovcnt = 2;
+    c->resp[0] = (struct iovec){op->fixed[i], RUM_WIRE_READ_RESP_FIXED};
+    c->resp[1] = (struct iovec){dst + (op->starts[i] - first) * RUM_PAGE_SIZE, (size_t)op->counts[i] * RUM_PAGE_SIZE};
   }
-  rum__rpc_call(net->rpc, calls, n);
-  for (unsigned i = 0; i < n; i++) {
-    int rc = calls[i].status;
-    if (rc == 0 && (calls[i].resp_len != RUM_WIRE_READ_RESP_FIXED + (size_t)counts[i] * RUM_PAGE_SIZE ||
-                    rum__get_u64(fixed[i]) != r->id || rum__get_u64(fixed[i] + 8) != starts[i] ||
-                    rum__get_u32(fixed[i] + 16) != counts[i]))
+  return 0;
+}
+
+/* Check op's finished READs: each answered exactly the pages asked. */
+static int fetch_check(const struct rum_fetch_op *op, struct rum_store_error *err) {
+  for (unsigned i = 0; i < op->n; i++) {
+    const struct rum_rpc_call *c = &op->calls[i];
+    int rc = c->status;
+    if (rc == 0 && (c->resp_len != RUM_WIRE_READ_RESP_FIXED + (size_t)op->counts[i] * RUM_PAGE_SIZE ||
+                    rum__get_u64(op->fixed[i]) != op->region_id || rum__get_u64(op->fixed[i] + 8) != op->starts[i] ||
+                    rum__get_u32(op->fixed[i] + 16) != op->counts[i]))
       rc = RUM_EPROTO;
     if (rc != 0) {
-      err->node_id = homes[i];
+      err->node_id = op->homes[i];
       err->code = rc;
       return rc;
     }
   }
   return 0;
+}
+
+int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages, uint8_t *dst,
+                   struct rum_store_error *err) {
+  struct rum_net *net = ctx;
+  struct rum_fetch_op op; /* the batch part stays unused: rum__rpc_call has its own */
+  int rc = fetch_prepare(net, &op, r, first, npages, dst, err);
+  if (rc != 0) return rc;
+  rum__rpc_call(net->rpc, op.calls, op.n);
+  return fetch_check(&op, err);
+}
+
+struct rum_fetch_op *rum__net_fetch_start(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages,
+                                          uint8_t *dst) {
+  struct rum_net *net = ctx;
+  struct rum_fetch_op *op = NULL;
+  for (unsigned i = 0; i < RUM_NET_FETCH_OPS && op == NULL; i++) {
+    struct rum_fetch_op *o = &net->fetch_ops[i];
+    if (!atomic_load_explicit(&o->busy, memory_order_relaxed) &&
+        !atomic_exchange_explicit(&o->busy, true, memory_order_acquire))
+      op = o;
+  }
+  if (op == NULL) return NULL;
+  struct rum_store_error err;
+  if (fetch_prepare(net, op, r, first, npages, dst, &err) != 0) {
+    atomic_store_explicit(&op->busy, false, memory_order_release);
+    return NULL; /* the synchronous fetch will report it */
+  }
+  rum__rpc_start(net->rpc, &op->batch, op->calls, op->n);
+  return op;
+}
+
+int rum__net_fetch_finish(void *ctx, struct rum_fetch_op *op, bool wait, struct rum_store_error *err) {
+  struct rum_net *net = ctx;
+  if (wait) {
+    rum__rpc_wait(net->rpc, &op->batch);
+  } else if (rum__rpc_poll(net->rpc, &op->batch) == 0) {
+    return 1;
+  }
+  int rc = fetch_check(op, err);
+  atomic_store_explicit(&op->busy, false, memory_order_release);
+  return rc;
 }
 
 static unsigned staging_take(struct rum_net *net) {
@@ -168,7 +215,7 @@ static int one_call(struct rum_net *net, struct rum_rpc_call *c, uint32_t node_i
 
 int rum__net_read_node(struct rum_net *net, uint32_t node, uint64_t region, uint64_t first, uint32_t npages,
                        uint8_t *dst) {
-  uint8_t req[READ_REQ_BYTES], fixed[RUM_WIRE_READ_RESP_FIXED];
+  uint8_t req[RUM_NET_READ_REQ_BYTES], fixed[RUM_WIRE_READ_RESP_FIXED];
   struct rum_msg_read_req m = {.region_id = region, .first_page = first, .npages = npages};
   int len = rum__wire_encode_read_req(req, sizeof req, &m);
   if (len < 0) return len;

@@ -123,6 +123,13 @@ int rum__net_open(const char *path_arg, struct rum_net **out) {
     goto err;
   }
   net->staging = st;
+  void *ops = mmap(NULL, sizeof(struct rum_fetch_op) * RUM_NET_FETCH_OPS, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (ops == MAP_FAILED) {
+    rc = RUM_ENOMEM;
+    goto err;
+  }
+  net->fetch_ops = ops;
   struct rum_transport_config tc = {
       .kind = net->machines.transport[0] != '\0' && getenv("RUM_TRANSPORT") == NULL ? net->machines.transport : NULL,
       .mtu = net->machines.mtu,
@@ -164,6 +171,7 @@ void rum__net_close(struct rum_net *net) {
   rum__transport_destroy(net->transport);
   rum__ring_destroy(net->ring);
   if (net->staging != NULL) munmap(net->staging, sizeof(struct rum_net_staging) * RUM_NET_STAGING);
+  if (net->fetch_ops != NULL) munmap(net->fetch_ops, sizeof(struct rum_fetch_op) * RUM_NET_FETCH_OPS);
   if (net->has_key) rum__wire_key_wipe(&net->key);
   free(net);
 }

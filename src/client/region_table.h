@@ -70,7 +70,8 @@ struct rum_region {
   _Atomic uint64_t next_expected;
   _Atomic uint32_t ra_window;
   /* Set when the region's data is gone (lease expired) or unreachable: faults stop the
-   * program with a message, API calls fail with RUM_ELEASE. */
+   * program with a message, API calls fail with RUM_ELEASE. 0, or the id + 1 of the
+   * node that lost it (for the message). */
   _Atomic int lost;
   /* Owner bookkeeping (allocator, names); not touched by the fault path. */
   void *owner;

@@ -20,6 +20,23 @@
 enum {
   RUM_NET_STAGING = 8, /* write-back staging buffers (a WRITE batch each) */
   RUM_NET_MAX_CALLS = RUM_WIRE_MAX_PAGES,
+  RUM_NET_FETCH_OPS = 16, /* page reads in flight without a waiting thread */
+  RUM_NET_READ_PIECES = RUM_WIRE_MAX_PAGES / RUM_CHUNK_PAGES + 1,
+  RUM_NET_READ_REQ_BYTES = 32,
+};
+
+/* One page read of up to RUM_WIRE_MAX_PAGES: a READ per run of chunks on one node, all
+ * in flight at once. The asynchronous ones (read-ahead) live in a preallocated pool. */
+struct rum_fetch_op {
+  _Atomic bool busy;  /* pool entry taken */
+  uint64_t region_id, first;
+  unsigned n;         /* READs */
+  uint32_t homes[RUM_NET_READ_PIECES], counts[RUM_NET_READ_PIECES];
+  uint64_t starts[RUM_NET_READ_PIECES];
+  uint8_t req[RUM_NET_READ_PIECES][RUM_NET_READ_REQ_BYTES];
+  uint8_t fixed[RUM_NET_READ_PIECES][RUM_WIRE_READ_RESP_FIXED];
+  struct rum_rpc_call calls[RUM_NET_READ_PIECES];
+  struct rum_rpc_batch batch;
 };
 
 struct rum_net_node {
@@ -54,6 +71,7 @@ struct rum_net {
   uint8_t index_of[RUM_NODE_ID_MAX + 1]; /* node id -> index + 1 */
   struct rum_net_staging *staging;       /* RUM_NET_STAGING, mmap'ed */
   _Atomic bool staging_busy[RUM_NET_STAGING];
+  struct rum_fetch_op *fetch_ops;        /* RUM_NET_FETCH_OPS, mmap'ed */
   struct rum_client *client;             /* for marking regions lost */
   /* Heartbeats. */
   pthread_t heartbeat_thread;
@@ -84,6 +102,10 @@ bool rum__net_region_homes(void *net, const struct rum_region *r, uint32_t node)
 int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages, uint8_t *dst,
                    struct rum_store_error *err);
 int rum__net_store(void *ctx, const struct rum_page_io *pages, unsigned n, struct rum_store_error *err);
+/* The asynchronous read (struct rum_store_ops fetch_start / fetch_finish). */
+struct rum_fetch_op *rum__net_fetch_start(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages,
+                                          uint8_t *dst);
+int rum__net_fetch_finish(void *ctx, struct rum_fetch_op *op, bool wait, struct rum_store_error *err);
 /* Read / write pages of one region on one node, normal context (copy path). */
 int rum__net_read_node(struct rum_net *net, uint32_t node, uint64_t region, uint64_t first, uint32_t npages,
                        uint8_t *dst);

@@ -88,11 +88,13 @@ static int free_on(struct rum_net *net, const struct node_set *s, uint64_t id) {
   return rc;
 }
 
-static int alloc_on(struct rum_net *net, const struct node_set *s, const struct rum_region *r, uint64_t npages,
+/* ALLOC r with its exact size in bytes (r->user_size): nodes round up to pages for
+ * storage, and rum_attach must report the size asked at rum_alloc_named. */
+static int alloc_on(struct rum_net *net, const struct node_set *s, const struct rum_region *r,
                     const char *name, size_t name_len, struct node_set *done) {
   uint8_t payload[SMALL_MSG];
   struct rum_msg_alloc_req m = {
-      .region_id = r->id, .size = npages * RUM_PAGE_SIZE, .flags = r->wire_flags,
+      .region_id = r->id, .size = r->user_size, .flags = r->wire_flags,
       .name_len = (uint16_t)name_len, .name = name,
   };
   int len = rum__wire_encode_alloc_req(payload, sizeof payload, &m);
@@ -126,14 +128,14 @@ static int net_region_create(void *ctx, struct rum_region *r, const char *name, 
     /* The name's home decides: EEXIST there means the name is taken. */
     struct node_set first = {.n = 0};
     set_add(&first, name_home(net, name, name_len));
-    rc = alloc_on(net, &first, r, atomic_load(&r->npages), name, name_len, &done);
+    rc = alloc_on(net, &first, r, name, name_len, &done);
     if (rc != 0) return rc;
     struct node_set rest = {.n = 0};
     for (unsigned i = 0; i < homes.n; i++)
       if (!set_has(&first, homes.ids[i])) set_add(&rest, homes.ids[i]);
     homes = rest;
   }
-  rc = alloc_on(net, &homes, r, atomic_load(&r->npages), name, name_len, &done);
+  rc = alloc_on(net, &homes, r, name, name_len, &done);
   if (rc != 0) {
     free_on(net, &done, r->id); /* nothing half-registered stays behind */
     return rc;
@@ -161,7 +163,7 @@ static int net_region_resize(void *ctx, struct rum_region *r, uint64_t old_npage
   for (unsigned i = 0; i < after.n; i++)
     if (!set_has(&before, after.ids[i])) set_add(&added, after.ids[i]);
   uint8_t payload[32];
-  struct rum_msg_resize_req m = {.region_id = r->id, .new_size = npages * RUM_PAGE_SIZE};
+  struct rum_msg_resize_req m = {.region_id = r->id, .new_size = r->user_size};
   int len = rum__wire_encode_resize_req(payload, sizeof payload, &m);
   if (len < 0) return len;
   struct rum_rpc_call *calls = malloc(sizeof(*calls) * RUM_MAX_NODES);
@@ -170,7 +172,7 @@ static int net_region_resize(void *ctx, struct rum_region *r, uint64_t old_npage
   free(calls);
   free(resp);
   if (rc == 0 && added.n > 0) {
-    rc = alloc_on(net, &added, r, npages, r->name, r->name ? strlen(r->name) : 0, &done);
+    rc = alloc_on(net, &added, r, r->name, r->name ? strlen(r->name) : 0, &done);
     if (rc != 0) {
       free_on(net, &done, r->id);
     } else if (r->kind != RUM_REGION_NAMED) {
@@ -261,7 +263,7 @@ static int net_attach(void *ctx, const char *name, size_t name_len, uint64_t *id
 static bool net_node_exists(void *ctx, uint32_t node_id) { return rum__net_node(ctx, node_id) != NULL; }
 
 const struct rum_remote_ops rum__net_remote_ops = {
-    .pages = {rum__net_fetch, rum__net_store},
+    .pages = {rum__net_fetch, rum__net_store, rum__net_fetch_start, rum__net_fetch_finish},
     .region_create = net_region_create,
     .region_destroy = net_region_destroy,
     .region_resize = net_region_resize,

@@ -37,6 +37,7 @@ void rum__victims_sort(struct rum_victim *v, unsigned n) {
 
 int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n) {
   const struct rum_fault_ops *ops = c->fault->ops;
+  if (n == 0) return 0;
   int rc = 0;
   for (unsigned i = 0; i < n && rc == 0;) {
     unsigned j = i + 1;

@@ -1,4 +1,4 @@
-# Integration tests of librum against real rumd nodes on 127.0.0.1, ports 18000-18999,
+# Integration tests of librum against real rumd nodes on 127.0.0.1, ports 18100-18199,
 # on both fault backends. Each test has its own ports so that `ctest -j` works.
 if(NOT TARGET rumd OR NOT TARGET rum)
   return()
@@ -24,11 +24,12 @@ foreach(fault uffd sigsegv)
   else()
     set(off 50)
   endif()
-  math(EXPR p1 "18000 + ${off}")
-  math(EXPR p2 "18010 + ${off}")
-  math(EXPR p3 "18020 + ${off}")
-  math(EXPR p4 "18030 + ${off}")
-  math(EXPR p5 "18040 + ${off}")
+  math(EXPR p1 "18100 + ${off}")
+  math(EXPR p2 "18110 + ${off}")
+  math(EXPR p3 "18120 + ${off}")
+  math(EXPR p4 "18130 + ${off}")
+  math(EXPR p5 "18140 + ${off}")
+  math(EXPR p6 "18145 + ${off}")
   client_test(basic ${p1} ${fault} "${SMOKE} basic")
   client_test(threads ${p2} ${fault} "${SMOKE} threads")
   client_test(named ${p3} ${fault}
@@ -40,4 +41,8 @@ foreach(fault uffd sigsegv)
                    --rumd-arg 300 -- ${SMOKE} lease)
   set_tests_properties(client.lease.${fault} PROPERTIES TIMEOUT 60 LABELS "integration;client"
                        ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin;RUM_FAULT=${fault}")
+  # Node 2 killed under a region pinned there: the next touch stops the program with a
+  # message naming region, page and node (checked from a forked child's stderr).
+  client_test(node_gone ${p6} ${fault} "${SMOKE} node-gone")
+  set_tests_properties(client.node_gone.${fault} PROPERTIES TIMEOUT 60)
 endforeach()

@@ -4,6 +4,8 @@
  *   client_smoke big MIB        a MIB-MiB region through a small cache (RUM_CACHE_MB)
  *   client_smoke threads        4 threads faulting the same pages at once
  *   client_smoke lease          stopped past the lease: regions lost, calls fail clearly
+ *   client_smoke node-gone      a page whose node was killed: the toucher is stopped with a
+ *                               message naming the region, the page and the node
  *   client_smoke named-create NAME / named-check NAME / named-free NAME
  *                               a named region kept across processes
  *
@@ -202,10 +204,89 @@ static void lease(void) {
   print_stats("lease");
 }
 
+/* The child of node_gone: its own client (a fork after rum_init would not inherit the
+ * uffd registration), a region pinned on node 2 full of 0xa5, written back and dropped
+ * from the cache, then node 2 killed and one byte of page 5 read. That read must never
+ * return: the fault cannot be served, and the client must stop the program with a
+ * message rather than hand out zeros. Exit 3 (read 0) or 4 (read something) if it did. */
+enum { GONE_NODE = 2, GONE_PAGE = 5, GONE_PAGES = 16 };
+
+static _Noreturn void node_gone_child(pid_t node_pid) {
+  if (rum_init(NULL) != 0) _exit(10);
+  size_t len = (size_t)GONE_PAGES * 4096;
+  volatile uint8_t *p = rum_alloc_on(GONE_NODE, len);
+  if (p == NULL) _exit(11);
+  memset((void *)p, 0xa5, len);
+  if (rum_sync() != 0 || rum_refresh((void *)p, len) != 0) _exit(12);
+  if (kill(node_pid, SIGKILL) != 0) _exit(13);
+  fprintf(stderr, "node-gone: node %d (pid %d) killed; touching page %d\n", GONE_NODE, (int)node_pid,
+          GONE_PAGE);
+  uint8_t v = p[GONE_PAGE * 4096 + 17];
+  fprintf(stderr, "node-gone: the read returned %#x\n", v);
+  _exit(v == 0 ? 3 : 4);
+}
+
+static pid_t read_pid_file(const char *dir, int node) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/node-%d.pid", dir, node);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return -1;
+  int pid = -1;
+  if (fscanf(f, "%d", &pid) != 1) pid = -1;
+  fclose(f);
+  return (pid_t)pid;
+}
+
+static void node_gone(void) {
+  const char *dir = getenv("RUM_CLUSTER_DIR");
+  pid_t node_pid = dir != NULL ? read_pid_file(dir, GONE_NODE) : -1;
+  CHECK(node_pid > 0);
+  if (node_pid <= 0) return;
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  double t0 = now_s();
+  pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    dup2(fds[1], STDERR_FILENO);
+    node_gone_child(node_pid);
+  }
+  close(fds[1]);
+  char msg[8192];
+  size_t got = 0;
+  for (;;) {
+    ssize_t n = read(fds[0], msg + got, sizeof msg - 1 - got);
+    if (n <= 0) break;
+    got += (size_t)n;
+    if (got == sizeof msg - 1) break;
+  }
+  msg[got] = '\0';
+  close(fds[0]);
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child);
+  double took = now_s() - t0;
+  printf("node-gone: child %s %d after %.1f s; its stderr:\n%s", WIFSIGNALED(status) ? "killed by signal" : "exited",
+         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), took, msg);
+  CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT); /* stopped, never returned */
+  CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 3));   /* above all: no zeros */
+  char want[128];
+  snprintf(want, sizeof want, " page %d node %d: ", GONE_PAGE, GONE_NODE);
+  const char *fatal = strstr(msg, "rum: fatal: cannot fetch page: region 0x");
+  CHECK(fatal != NULL);
+  CHECK(fatal != NULL && strstr(fatal, want) != NULL);
+  CHECK(fatal != NULL && strstr(fatal, rum_strerror(RUM_ETIMEDOUT)) != NULL);
+  CHECK(took < 30);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: client_smoke basic|big MIB|threads|named-create NAME|named-check NAME|named-free NAME\n");
     return 2;
+  }
+  if (strcmp(argv[1], "node-gone") == 0) {
+    node_gone(); /* its child has the client */
+    if (failures != 0) fprintf(stderr, "client_smoke node-gone: %d check(s) failed\n", failures);
+    return failures == 0 ? 0 : 1;
   }
   int rc = rum_init(NULL);
   if (rc != 0) {

@@ -25,7 +25,8 @@ enum { MAX_REMOTE = 4096 };
 
 struct remote_region {
   uint64_t id;
-  uint64_t size;
+  uint64_t size;      /* whole pages held */
+  uint64_t user_size; /* bytes registered (what attach reports) */
   uint8_t *bytes;
   char name[RUM_NAME_MAX + 1];
 };
@@ -76,6 +77,14 @@ static int lr_create(void *ctx, struct rum_region *r, const char *name, size_t l
   struct local_remote *lr = ctx;
   int rc = 0;
   rum__spin_lock(&lr->lock);
+  /* Like rumd: an ALLOC of an existing id with the same size (from the same client)
+   * is taken for a retry and succeeds; only another size or another id clashes. */
+  struct remote_region *old = find(lr, r->id);
+  if (old != NULL) {
+    rc = old->user_size == r->user_size ? 0 : RUM_EEXIST;
+    rum__spin_unlock(&lr->lock);
+    return rc;
+  }
   for (unsigned i = 0; name != NULL && i < lr->n; i++)
     if (strcmp(lr->regions[i].name, name) == 0) rc = RUM_EEXIST;
   if (rc == 0 && lr->n == MAX_REMOTE) rc = RUM_ENOSPC;
@@ -84,6 +93,7 @@ static int lr_create(void *ctx, struct rum_region *r, const char *name, size_t l
     memset(x, 0, sizeof(*x));
     x->id = r->id;
     x->size = atomic_load(&r->npages) * RUM_PAGE_SIZE;
+    x->user_size = r->user_size;
     x->bytes = calloc(1, x->size);
     if (name != NULL) memcpy(x->name, name, len);
     lr->creates++;
@@ -117,6 +127,7 @@ static int lr_resize(void *ctx, struct rum_region *r, uint64_t old_npages) {
   if (size > x->size) memset(b + x->size, 0, size - x->size);
   x->bytes = b;
   x->size = size;
+  x->user_size = r->user_size;
   lr->resizes++;
   rum__spin_unlock(&lr->lock);
   return 0;
@@ -140,7 +151,7 @@ static int lr_attach(void *ctx, const char *name, size_t len, uint64_t *id, uint
   for (unsigned i = 0; i < lr->n; i++)
     if (strcmp(lr->regions[i].name, name) == 0) {
       *id = lr->regions[i].id;
-      *size = lr->regions[i].size;
+      *size = lr->regions[i].user_size;
       *flags = RUM_REGION_F_NAMED;
       rc = 0;
     }
@@ -154,7 +165,7 @@ static bool lr_node_exists(void *ctx, uint32_t id) {
 }
 
 static const struct rum_remote_ops lr_ops = {
-    .pages = {lr_fetch, lr_store},
+    .pages = {lr_fetch, lr_store, NULL, NULL},
     .region_create = lr_create,
     .region_destroy = lr_destroy,
     .region_resize = lr_resize,
@@ -382,6 +393,32 @@ static void test_realloc_in_place_and_moving(void **state) {
   assert_int_equal(rum__client_usable_size(g_cl, shrunk), 0);
 }
 
+/* Sizes no region can have fail with ENOMEM and leave the block as it was (SIZE_MAX
+ * once wrapped to zero pages and "shrank" the block to nothing). */
+static void test_realloc_impossible_sizes(void **state) {
+  (void)state;
+  open_client();
+  const size_t impossible[] = {SIZE_MAX, SIZE_MAX - 4096 + 2, (size_t)1 << 50};
+  void *blocks[] = {rum__client_alloc(g_cl, 100, false), rum__client_alloc(g_cl, 1 << 20, false),
+                    rum__client_alloc_named(g_cl, "realloc.impossible", 3 * 4096 + 5)};
+  for (unsigned b = 0; b < 3; b++) {
+    uint8_t *p = blocks[b];
+    assert_non_null(p);
+    size_t usable = rum__client_usable_size(g_cl, p);
+    p[0] = 0x5a;
+    for (unsigned i = 0; i < 3; i++) {
+      errno = 0;
+      assert_null(rum__client_realloc(g_cl, p, impossible[i]));
+      assert_int_equal(errno, ENOMEM);
+      assert_int_equal(rum__client_usable_size(g_cl, p), usable);
+      assert_int_equal(p[0], 0x5a);
+    }
+    rum__client_free(g_cl, p);
+  }
+  assert_int_equal(rum__pages_for(SIZE_MAX), (uint64_t)1 << 52);
+  assert_int_equal(rum__pages_for(4097), 2);
+}
+
 static void test_usable_size_and_foreign_pointers(void **state) {
   (void)state;
   open_client();
@@ -422,9 +459,24 @@ static void test_named_regions(void **state) {
   assert_int_equal(size, 100000);
   assert_int_equal(rum__client_detach(g_cl, p), 0);
   assert_int_equal(rum__client_detach(g_cl, p), RUM_EINVAL);
+  /* Detached, the name is still taken, also for this process and the same size
+   * (which the remote, like rumd, would take for a retried ALLOC). */
+  errno = 0;
+  assert_null(rum__client_alloc_named(g_cl, "kvs.index", 100000));
+  assert_int_equal(errno, EEXIST);
+  size = 0;
   char *q = rum__client_attach(g_cl, "kvs.index", &size);
   assert_non_null(q);
+  assert_int_equal(size, 100000); /* the exact size asked, not whole pages */
   assert_string_equal(q + 50000, "kept"); /* fetched from the remote */
+  /* A resize is registered with its exact size too. */
+  q = rum__client_realloc(g_cl, q, 150001);
+  assert_non_null(q);
+  assert_int_equal(rum__client_detach(g_cl, q), 0);
+  q = rum__client_attach(g_cl, "kvs.index", &size);
+  assert_non_null(q);
+  assert_int_equal(size, 150001);
+  assert_string_equal(q + 50000, "kept");
   rum__client_free(g_cl, q); /* destroys it */
   errno = 0;
   assert_null(rum__client_attach(g_cl, "kvs.index", NULL));
@@ -460,6 +512,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_empty_slabs_are_returned, setup, teardown),
       cmocka_unit_test_setup_teardown(test_calloc_zeroes_reused_memory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_realloc_in_place_and_moving, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_realloc_impossible_sizes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_usable_size_and_foreign_pointers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_named_regions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_region_larger_than_cache, setup, teardown),

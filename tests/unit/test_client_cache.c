@@ -85,7 +85,7 @@ static int store_store(void *ctx, const struct rum_page_io *pages, unsigned n, s
   return 0;
 }
 
-static const struct rum_store_ops store_ops = {store_fetch, store_store};
+static const struct rum_store_ops store_ops = {store_fetch, store_store, NULL, NULL};
 
 struct env {
   struct rum_fault_backend *fault;
