@@ -44,8 +44,8 @@
 #include "util/log.h"
 
 enum {
-  TX_RETRIES = 4,             /* empty tx_burst calls before frames count as lost */
-  RX_ROUNDS = 2,              /* bursts recv looks at when one held nothing for us */
+  TX_RETRIES = 4, /* empty tx_burst calls before frames count as lost */
+  RX_ROUNDS = 2,  /* bursts recv looks at when one held nothing for us */
   EPHEMERAL_PORT_FIRST = 49152,
   EPHEMERAL_PORT_COUNT = 16384,
 };
@@ -53,27 +53,31 @@ enum {
 /* wait() backs off with the time since the last frame sent or received ("idle"):
  * it busy-polls while idle < WAIT_SPIN_NS, polls with sched_yield() between looks
  * while idle < WAIT_YIELD_NS (a core shared with other endpoints goes to them, an
- * otherwise idle core stays responsive), then sleeps a quarter of the idle time
+ * otherwise idle core stays responsive), then sleeps a sixteenth of the idle time
  * between WAIT_SLEEP_MIN_NS and WAIT_SLEEP_MAX_NS: a request after an idle period I
- * waits at most about I/4 to be seen, and a long idle endpoint wakes a thousand
- * times a second. No memif or af_packet queue offers Rx interrupts to sleep on. */
+ * waits about I/16 (plus the wake-up latency) to be seen, and a long idle endpoint
+ * wakes a thousand times a second (about 45 wake-ups to get there). So traffic at least
+ * every millisecond is served at polling speed, and an endpoint costs at most a
+ * millisecond of (yielding) polling per burst of traffic. Neither memif nor
+ * af_packet offers Rx interrupts to sleep on instead (rte_eth_dev_rx_intr_enable
+ * answers ENOTSUP on both in DPDK 22.11). */
 #define WAIT_SPIN_NS (50ull * 1000)
-#define WAIT_YIELD_NS (300ull * 1000)
+#define WAIT_YIELD_NS (1000ull * 1000)
 #define WAIT_SLEEP_MIN_NS (5ull * 1000)
 #define WAIT_SLEEP_MAX_NS (1000ull * 1000)
 /* Linux delays a sleeping thread's wake-up by its timer slack, 50 us by default,
  * which would swamp the short sleeps: the waiting thread's slack is set to this. */
 #define WAIT_TIMER_SLACK_NS 1000ul
-#define ANNOUNCE_RETRY_NS (50ull * 1000 * 1000)
+#define ANNOUNCE_RETRY_NS (1000ull * 1000) /* link checks until it is up */
 
 struct dpdk_transport {
   struct rum_transport base;
   struct rum_dpdk_port port;
   struct rum_dpdk_endpoint self;
   uint16_t ip_id;
-  bool announced;            /* gratuitous ARP sent with the link up */
+  bool announced; /* gratuitous ARP sent with the link up (atomic: wait reads it) */
   bool conflict_logged;
-  uint64_t announce_ns;      /* last link check for the announcement */
+  uint64_t announce_ns;      /* last link check for the announcement (atomic) */
   uint64_t last_activity_ns; /* last send or receive; read by wait (atomic) */
 
   /* rx_lock protects the Rx queue and the stash (frames wait() polled). */
@@ -94,17 +98,21 @@ static void mark_activity(struct dpdk_transport *d, uint64_t now) {
 /* Hand mbufs to the Tx queue, retrying briefly when it is full; frees what did not
  * go. Returns how many went. */
 static unsigned tx_mbufs(struct dpdk_transport *d, struct rte_mbuf **mbufs, unsigned n) {
+  uint64_t bytes = 0; /* summed first: the driver may free an mbuf as soon as it has it */
+  for (unsigned i = 0; i < n; i++) bytes += rte_pktmbuf_pkt_len(mbufs[i]);
   unsigned sent = 0, empty = 0;
   while (sent < n && empty < TX_RETRIES) {
     uint16_t k = rte_eth_tx_burst(d->port.port_id, 0, mbufs + sent, (uint16_t)(n - sent));
     sent += k;
     if (k == 0) empty++;
   }
+  for (unsigned i = sent; i < n; i++) bytes -= rte_pktmbuf_pkt_len(mbufs[i]);
   if (sent < n) {
     rte_pktmbuf_free_bulk(mbufs + sent, n - sent);
     d->stats.tx_dropped += n - sent;
   }
   d->stats.tx_frames += sent;
+  d->stats.tx_bytes += bytes;
   return sent;
 }
 
@@ -123,20 +131,39 @@ static int arp_send(struct dpdk_transport *d, uint16_t op, const uint8_t *eth_ds
 }
 
 static void arp_request(struct dpdk_transport *d, struct rum_dpdk_arp_entry *e) {
-  if (arp_send(d, RUM_DPDK_ARP_REQUEST, rum__dpdk_mac_broadcast, rum__dpdk_mac_zero, e->ipv4) != 0)
+  const uint8_t *ip = (const uint8_t *)&e->ipv4;
+  int rc = arp_send(d, RUM_DPDK_ARP_REQUEST, rum__dpdk_mac_broadcast, rum__dpdk_mac_zero, e->ipv4);
+  if (rc != 0) {
     e->requested_ns = 0; /* not sent (link down, no mbuf): the next send asks again */
+    RUM_LOG_D("dpdk %s: cannot ask ARP for %u.%u.%u.%u yet", d->port.name, ip[0], ip[1], ip[2],
+              ip[3]);
+  } else {
+    RUM_LOG_D("dpdk %s: ARP request for %u.%u.%u.%u", d->port.name, ip[0], ip[1], ip[2], ip[3]);
+  }
 }
 
-/* A gratuitous ARP once the link is up, so that peers which knew an older MAC for
- * our address (a previous run of this node) update it at once. */
+/* Once the link is up (memif connects some milliseconds after start): a gratuitous
+ * ARP, so that peers which knew an older MAC for our address (a previous run of this
+ * node) update it at once, and the requests that could not go out while it was down,
+ * so frames held for them leave now rather than at the RPC layer's retransmission. */
 static void announce(struct dpdk_transport *d, uint64_t now) {
   if (now - d->announce_ns < ANNOUNCE_RETRY_NS) return;
-  d->announce_ns = now;
+  __atomic_store_n(&d->announce_ns, now, __ATOMIC_RELAXED);
   struct rte_eth_link link;
   if (rte_eth_link_get_nowait(d->port.port_id, &link) != 0 || link.link_status != RTE_ETH_LINK_UP)
     return;
-  if (arp_send(d, RUM_DPDK_ARP_REQUEST, rum__dpdk_mac_broadcast, rum__dpdk_mac_zero, d->self.ipv4) == 0)
-    d->announced = true;
+  if (arp_send(d, RUM_DPDK_ARP_REQUEST, rum__dpdk_mac_broadcast, rum__dpdk_mac_zero,
+               d->self.ipv4) != 0)
+    return;
+  __atomic_store_n(&d->announced, true, __ATOMIC_RELAXED);
+  RUM_LOG_D("dpdk %s: link up, gratuitous ARP sent", d->port.name);
+  for (unsigned i = 0; i < RUM_DPDK_ARP_ENTRIES; i++) {
+    struct rum_dpdk_arp_entry *e = &d->arp.entries[i];
+    if (e->state == RUM_DPDK_ARP_PENDING) {
+      e->requested_ns = now;
+      arp_request(d, e);
+    }
+  }
 }
 
 static void drop_held_mbuf(void *ctx, void *frame) {
@@ -149,6 +176,7 @@ static void drop_held_mbuf(void *ctx, void *frame) {
 static void flush_held(struct dpdk_transport *d, struct rum_dpdk_arp_entry *e) {
   void *held[RUM_DPDK_ARP_HOLD];
   unsigned n = rum__dpdk_arp_take_held(e, held);
+  RUM_LOG_D("dpdk %s: peer resolved, sending %u held frames", d->port.name, n);
   for (unsigned i = 0; i < n; i++)
     memcpy(rte_pktmbuf_mtod((struct rte_mbuf *)held[i], uint8_t *), e->mac, RUM_DPDK_MAC_LEN);
   if (n > 0) tx_mbufs(d, (struct rte_mbuf **)held, n);
@@ -172,10 +200,10 @@ static void frame_build(struct dpdk_transport *d, struct rte_mbuf *m, const stru
     memcpy(payload, f->iov[i].iov_base, f->iov[i].iov_len);
     payload += f->iov[i].iov_len;
   }
-  d->stats.tx_bytes += len;
 }
 
-static int check_frames(const struct dpdk_transport *d, const struct rum_tx_frame *frames, unsigned n) {
+static int check_frames(const struct dpdk_transport *d, const struct rum_tx_frame *frames,
+                        unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     if (frames[i].iovcnt < 0 || frames[i].iovcnt > RUM_TX_MAX_IOV) return RUM_EINVAL;
     if (frame_len(&frames[i]) > d->base.mtu) return RUM_EMSGSIZE;
@@ -230,7 +258,7 @@ static void arp_input(struct dpdk_transport *d, const struct rum_dpdk_parsed *p,
   if (p->arp_sender_ip == d->self.ipv4) {
     if (memcmp(p->arp_sender_mac, d->self.mac, RUM_DPDK_MAC_LEN) != 0 && !d->conflict_logged) {
       d->conflict_logged = true;
-      RUM_LOG_W("dpdk transport: another host (MAC %02x:%02x:%02x:%02x:%02x:%02x) claims our IPv4 address",
+      RUM_LOG_W("dpdk transport: MAC %02x:%02x:%02x:%02x:%02x:%02x claims our IPv4 address too",
                 p->arp_sender_mac[0], p->arp_sender_mac[1], p->arp_sender_mac[2],
                 p->arp_sender_mac[3], p->arp_sender_mac[4], p->arp_sender_mac[5]);
     }
@@ -240,7 +268,8 @@ static void arp_input(struct dpdk_transport *d, const struct rum_dpdk_parsed *p,
   if (p->arp_sender_ip != 0) {
     /* Learn from anything addressed to us; otherwise (gratuitous ARP, requests for
      * others) only refresh peers we already talk to. */
-    struct rum_dpdk_arp_entry *e = rum__dpdk_arp_learn(&d->arp, p->arp_sender_ip, p->arp_sender_mac, now, for_us);
+    struct rum_dpdk_arp_entry *e =
+        rum__dpdk_arp_learn(&d->arp, p->arp_sender_ip, p->arp_sender_mac, now, for_us);
     if (e != NULL && e->nheld > 0) flush_held(d, e);
   }
   if (p->arp_op == RUM_DPDK_ARP_REQUEST && for_us)
@@ -249,7 +278,8 @@ static void arp_input(struct dpdk_transport *d, const struct rum_dpdk_parsed *p,
 
 /* Look at one received mbuf: returns 1 with *frame filled when it is a UDP frame for
  * us, else 0 (the mbuf is then freed). */
-static unsigned rx_one(struct dpdk_transport *d, struct rte_mbuf *m, struct rum_rx_frame *frame, uint64_t now) {
+static unsigned rx_one(struct dpdk_transport *d, struct rte_mbuf *m, struct rum_rx_frame *frame,
+                       uint64_t now) {
   struct rum_dpdk_parsed p;
   enum rum_dpdk_frame_kind kind = RUM_DPDK_FRAME_BAD_LENGTH;
   uint8_t *bytes = rte_pktmbuf_mtod(m, uint8_t *);
@@ -272,11 +302,9 @@ static unsigned rx_one(struct dpdk_transport *d, struct rte_mbuf *m, struct rum_
     memcpy(frame->from.mac, p.eth_src, RUM_DPDK_MAC_LEN);
     frame->cookie = (uintptr_t)m;
     d->stats.rx_frames++;
-    d->stats.rx_bytes += p.payload_len;
+    d->stats.rx_bytes += rte_pktmbuf_data_len(m);
     return 1;
-  case RUM_DPDK_FRAME_ARP:
-    arp_input(d, &p, now);
-    break;
+  case RUM_DPDK_FRAME_ARP: arp_input(d, &p, now); break;
   case RUM_DPDK_FRAME_OTHER: d->stats.rx_ignored++; break;
   case RUM_DPDK_FRAME_BAD_LENGTH: d->stats.rx_bad_length++; break;
   case RUM_DPDK_FRAME_BAD_HEADER: d->stats.rx_bad_header++; break;
@@ -313,7 +341,8 @@ static int dpdk_recv(struct rum_transport *t, struct rum_rx_frame *frames, unsig
     for (unsigned i = 0; i < n; i++) got += rx_one(d, mbufs[i], &frames[got], now);
   }
   if (got > 0) mark_activity(d, now);
-  if (__builtin_expect(!d->announced, 0)) announce(d, now != 0 ? now : rum__now_ns());
+  if (__builtin_expect(!__atomic_load_n(&d->announced, __ATOMIC_RELAXED), 0))
+    announce(d, now != 0 ? now : rum__now_ns());
   return (int)got;
 }
 
@@ -326,9 +355,17 @@ static void dpdk_release(struct rum_transport *t, struct rum_rx_frame *frames, u
   }
 }
 
-/* Whether a frame is waiting: polls the Rx queue into the stash. Gives up at once if
- * recv holds the queue (it is receiving whatever there is). */
+/* Whether recv has something to do: a frame waiting (polled from the Rx queue into
+ * the stash), or the link just came up and the announcement is due (only recv may
+ * transmit). Gives up at once if recv holds the queue (it is receiving whatever
+ * there is). */
 static bool rx_ready(struct dpdk_transport *d) {
+  if (__builtin_expect(!__atomic_load_n(&d->announced, __ATOMIC_RELAXED), 0) &&
+      rum__now_ns() - __atomic_load_n(&d->announce_ns, __ATOMIC_RELAXED) >= ANNOUNCE_RETRY_NS) {
+    struct rte_eth_link link;
+    if (rte_eth_link_get_nowait(d->port.port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+      return true;
+  }
   if (!rte_spinlock_trylock(&d->rx_lock)) return false;
   if (d->stash_count == 0) {
     d->stash_head = 0;
@@ -358,7 +395,7 @@ static int dpdk_wait(struct rum_transport *t, int64_t timeout_ns) {
         (void)prctl(PR_SET_TIMERSLACK, WAIT_TIMER_SLACK_NS);
         slack_set = true;
       }
-      uint64_t sleep_ns = idle / 4;
+      uint64_t sleep_ns = idle / 16;
       if (sleep_ns < WAIT_SLEEP_MIN_NS) sleep_ns = WAIT_SLEEP_MIN_NS;
       if (sleep_ns > WAIT_SLEEP_MAX_NS) sleep_ns = WAIT_SLEEP_MAX_NS;
       if (sleep_ns > deadline - now) sleep_ns = deadline - now;
@@ -380,8 +417,8 @@ static void dpdk_destroy(struct rum_transport *t) {
   rum__dpdk_arp_clear(&d->arp);
   const struct rum_dpdk_stats *s = &d->stats;
   RUM_LOG_I("dpdk transport %s: rx %llu frames (%llu ignored, %llu bad), tx %llu frames "
-            "(%llu dropped, %llu held for ARP)", d->port.name, (unsigned long long)s->rx_frames,
-            (unsigned long long)s->rx_ignored,
+            "(%llu dropped, %llu held for ARP)",
+            d->port.name, (unsigned long long)s->rx_frames, (unsigned long long)s->rx_ignored,
             (unsigned long long)(s->rx_bad_length + s->rx_bad_header + s->rx_bad_checksum),
             (unsigned long long)s->tx_frames, (unsigned long long)s->tx_dropped,
             (unsigned long long)s->tx_held);
@@ -426,9 +463,9 @@ int rum__dpdk_open(const struct rum_transport_config *cfg, struct rum_transport 
   /* The port is ours alone, so any UDP port is free; 0 picks one from the dynamic
    * range, different per process so a restarted client is told apart. */
   d->self.port = cfg->bind_port != 0
-                     ? cfg->bind_port
-                     : (uint16_t)(EPHEMERAL_PORT_FIRST + (uint64_t)(getpid() ^ (int)rum__now_ns()) %
-                                                             EPHEMERAL_PORT_COUNT);
+      ? cfg->bind_port
+      : (uint16_t)(EPHEMERAL_PORT_FIRST +
+                   (uint64_t)(getpid() ^ (int)rum__now_ns()) % EPHEMERAL_PORT_COUNT);
   d->base.ops = &dpdk_ops;
   d->base.mtu = d->port.link_mtu - RUM_DPDK_IP_UDP_OVERHEAD;
   d->base.local.ipv4 = d->self.ipv4;

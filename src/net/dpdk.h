@@ -9,16 +9,16 @@
 #include "net/transport.h"
 
 struct rum_dpdk_stats {
-  uint64_t rx_frames, rx_bytes;  /* UDP frames (and their payload bytes) handed up */
-  uint64_t rx_bad_length;        /* truncated, inconsistent lengths, multi-segment */
-  uint64_t rx_bad_header;        /* wrong IP version/header length, bad ARP header */
-  uint64_t rx_bad_checksum;      /* IPv4 header checksum */
-  uint64_t rx_ignored;           /* well formed, not ours: other MAC/IP/port/protocol */
-  uint64_t rx_arp;               /* ARP frames taken in */
-  uint64_t tx_frames, tx_bytes;  /* frames handed to the port (ARP included), payload bytes */
-  uint64_t tx_arp;               /* ARP requests, replies and announcements sent */
-  uint64_t tx_held;              /* frames queued while their peer's MAC was resolved */
-  uint64_t tx_dropped;           /* no mbuf, Tx queue full, ARP hold queue overflow */
+  uint64_t rx_frames, rx_bytes; /* UDP frames handed up, and their Ethernet bytes */
+  uint64_t rx_bad_length;       /* truncated, inconsistent lengths, multi-segment */
+  uint64_t rx_bad_header;       /* wrong IP version/header length, bad ARP header */
+  uint64_t rx_bad_checksum;     /* IPv4 header checksum */
+  uint64_t rx_ignored;          /* well formed, not ours: other MAC/IP/port/protocol */
+  uint64_t rx_arp;              /* ARP frames taken in */
+  uint64_t tx_frames, tx_bytes; /* frames handed to the port (ARP too), Ethernet bytes */
+  uint64_t tx_arp;              /* ARP requests, replies and announcements sent */
+  uint64_t tx_held;             /* frames queued while their peer's MAC was resolved */
+  uint64_t tx_dropped;          /* no mbuf, Tx queue full, ARP hold queue overflow */
 };
 
 /* Copy t's counters into *out. Returns 0, or RUM_EINVAL if t is not a dpdk transport

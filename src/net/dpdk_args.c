@@ -89,6 +89,93 @@ static int split(struct builder *b, const char *text) {
   }
 }
 
+/* DPDK 22.11's EAL options and whether each takes a value (1: required, 2: only as
+ * "--name=value"). Checked before rte_eal_init sees them: a typo there prints EAL's
+ * whole usage on stdout and leaves the process unable to initialise DPDK at all. */
+struct eal_option {
+  const char *name;
+  int value;
+};
+static const struct eal_option eal_options[] = {
+    {"-a", 1},
+    {"-b", 1},
+    {"-c", 1},
+    {"-d", 1},
+    {"-l", 1},
+    {"-m", 1},
+    {"-n", 1},
+    {"-r", 1},
+    {"-s", 1},
+    {"-S", 1},
+    {"-v", 0},
+    {"--allow", 1},
+    {"--base-virtaddr", 1},
+    {"--block", 1},
+    {"--create-uio-dev", 0},
+    {"--file-prefix", 1},
+    {"--force-max-simd-bitwidth", 1},
+    {"--huge-dir", 1},
+    {"--huge-unlink", 2},
+    {"--huge-worker-stack", 2},
+    {"--in-memory", 0},
+    {"--iova-mode", 1},
+    {"--lcores", 1},
+    {"--legacy-mem", 0},
+    {"--log-level", 1},
+    {"--main-lcore", 1},
+    {"--match-allocations", 0},
+    {"--mbuf-pool-ops-name", 1},
+    {"--no-hpet", 0},
+    {"--no-huge", 0},
+    {"--no-pci", 0},
+    {"--no-shconf", 0},
+    {"--no-telemetry", 0},
+    {"--proc-type", 1},
+    {"--single-file-segments", 0},
+    {"--socket-limit", 1},
+    {"--socket-mem", 1},
+    {"--syslog", 1},
+    {"--telemetry", 0},
+    {"--trace", 1},
+    {"--trace-bufsz", 1},
+    {"--trace-dir", 1},
+    {"--trace-mode", 1},
+    {"--vdev", 1},
+    {"--vfio-intr", 1},
+    {"--vfio-vf-token", 1},
+    {"--vmware-tsc-map", 0},
+};
+
+static const struct eal_option *eal_option_find(const char *token, size_t len) {
+  for (size_t i = 0; i < sizeof eal_options / sizeof eal_options[0]; i++) {
+    if (strlen(eal_options[i].name) == len && strncmp(eal_options[i].name, token, len) == 0)
+      return &eal_options[i];
+  }
+  return NULL;
+}
+
+/* Every user token must be a known option or the value of the one before. */
+static int validate(struct builder *b) {
+  struct rum_dpdk_args *a = b->out;
+  for (int i = 1; i < a->argc; i++) {
+    const char *t = a->argv[i];
+    if (t[0] != '-' || t[1] == '\0' || strcmp(t, "--") == 0)
+      return fail(b, "unexpected EAL argument (not an option, nor an option's value)", t);
+    bool is_long = t[1] == '-';
+    const char *eq = is_long ? strchr(t, '=') : NULL;
+    size_t name_len = is_long ? (eq != NULL ? (size_t)(eq - t) : strlen(t)) : 2;
+    const struct eal_option *o = eal_option_find(t, name_len);
+    if (o == NULL) return fail(b, "unknown EAL option (DPDK 22.11 has no such option)", t);
+    bool inline_value = is_long ? eq != NULL : t[2] != '\0';
+    if (o->value == 0 && inline_value) return fail(b, "EAL option takes no value", t);
+    if (o->value == 1 && !inline_value) {
+      if (i + 1 >= a->argc) return fail(b, "EAL option needs a value", t);
+      i++;
+    }
+  }
+  return 0;
+}
+
 /* Drop every --in-memory token (see the header for why). */
 static void remove_in_memory(struct rum_dpdk_args *a) {
   int kept = 1;
@@ -107,6 +194,7 @@ int rum__dpdk_args_prepare(const char *text, const char *program, const char *pr
   if (err != NULL && errlen > 0) err[0] = '\0';
   if (push_text(&b, program) != 0) return -1;
   if (text != NULL && split(&b, text) != 0) return -1;
+  if (validate(&b) != 0) return -1;
 
   bool in_memory = rum__dpdk_args_has(out, "--in-memory");
   bool no_huge = rum__dpdk_args_has(out, "--no-huge");
@@ -115,6 +203,7 @@ int rum__dpdk_args_prepare(const char *text, const char *program, const char *pr
     remove_in_memory(out);
     in_memory = false;
   }
+  out->user_argc = out->argc - 1;
   if (!in_memory && !has_prefix) {
     char option[256];
     int n = snprintf(option, sizeof option, "--file-prefix=%s", prefix);

@@ -9,6 +9,9 @@
  * (no escapes). One token is ours, not EAL's:
  *   port=NAME   use the ethdev named NAME (e.g. net_memif0) or numbered NAME instead of
  *               the first free one.
+ * Every other token must be one of DPDK 22.11's EAL options or its value: anything
+ * else is refused here, because rte_eal_init would print its usage on stdout and
+ * could not be tried again in the process.
  * Adjustments, each only when the text does not decide it itself:
  *   - -h/--help are refused (EAL would print its usage and exit the process);
  *   - --no-telemetry is added (no telemetry socket and thread);
@@ -35,13 +38,15 @@ struct rum_dpdk_args {
   char *argv[RUM_DPDK_ARGS_MAX + 1]; /* argv[argc] == NULL; point into text */
   const char *port_hint;             /* the port= value, or NULL; points into text */
   bool prefix_added;                 /* we chose the file prefix (and own its directory) */
+  int user_argc;                     /* argv[1..user_argc] came from the text */
   char text[RUM_DPDK_ARGS_TEXT_MAX];
 };
 
 /* Build out from text. program becomes argv[0]; prefix is the --file-prefix to add
  * when one is needed; log_level the EAL level name to add ("error", "warning",
  * "notice", "debug"); lcore the CPU for -l. Returns 0, or -1 with a reason in
- * err[errlen] (too many or too long tokens, an unterminated quote, a refused option). */
+ * err[errlen] (too many or too long tokens, an unterminated quote, an unknown or
+ * refused option, a missing value). */
 int rum__dpdk_args_prepare(const char *text, const char *program, const char *prefix,
                            const char *log_level, unsigned lcore, struct rum_dpdk_args *out,
                            char *err, size_t errlen);

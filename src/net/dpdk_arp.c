@@ -65,7 +65,7 @@ struct rum_dpdk_arp_entry *rum__dpdk_arp_lookup(struct rum_dpdk_arp_table *t, ui
     due = e->requested_ns == 0 || now_ns - e->requested_ns >= RUM_DPDK_ARP_RETRY_NS;
   else
     due = now_ns - e->confirmed_ns >= RUM_DPDK_ARP_REFRESH_NS &&
-          (e->requested_ns == 0 || now_ns - e->requested_ns >= RUM_DPDK_ARP_REFRESH_NS);
+        (e->requested_ns == 0 || now_ns - e->requested_ns >= RUM_DPDK_ARP_REFRESH_NS);
   if (due) e->requested_ns = now_ns;
   *send_request = due;
   return e;
@@ -82,8 +82,8 @@ void rum__dpdk_arp_hold(struct rum_dpdk_arp_table *t, struct rum_dpdk_arp_entry 
 }
 
 struct rum_dpdk_arp_entry *rum__dpdk_arp_learn(struct rum_dpdk_arp_table *t, uint32_t ipv4,
-                                               const uint8_t mac[RUM_DPDK_MAC_LEN],
-                                               uint64_t now_ns, bool create) {
+                                               const uint8_t mac[RUM_DPDK_MAC_LEN], uint64_t now_ns,
+                                               bool create) {
   struct rum_dpdk_arp_entry *e = rum__dpdk_arp_find(t, ipv4);
   if (e == NULL) {
     if (!create) return NULL;

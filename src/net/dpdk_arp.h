@@ -85,8 +85,8 @@ void rum__dpdk_arp_hold(struct rum_dpdk_arp_table *t, struct rum_dpdk_arp_entry 
  * peers we never talked to). Returns the entry, or NULL when none was created.
  * The entry becomes RESOLVED; take its held frames with rum__dpdk_arp_take_held. */
 struct rum_dpdk_arp_entry *rum__dpdk_arp_learn(struct rum_dpdk_arp_table *t, uint32_t ipv4,
-                                               const uint8_t mac[RUM_DPDK_MAC_LEN],
-                                               uint64_t now_ns, bool create);
+                                               const uint8_t mac[RUM_DPDK_MAC_LEN], uint64_t now_ns,
+                                               bool create);
 
 /* Move the entry's held frames, oldest first, into out[RUM_DPDK_ARP_HOLD]; returns
  * how many. The caller now owns them. */

@@ -46,9 +46,9 @@ struct port_slot {
 static struct {
   pthread_mutex_t lock;
   enum eal_state state;
-  bool eal_ours;    /* we called rte_eal_init (else the application did) */
-  bool exit_hook;   /* atexit registered */
-  unsigned nopen;   /* ports claimed */
+  bool eal_ours;  /* we called rte_eal_init (else the application did) */
+  bool exit_hook; /* atexit registered */
+  unsigned nopen; /* ports claimed */
   unsigned pools_made;
   char args_used[RUM_DPDK_ARGS_TEXT_MAX];
   char runtime_dir[PATH_MAX]; /* ours to remove at shutdown; "" if not */
@@ -62,10 +62,10 @@ static struct {
 static ssize_t log_write(void *cookie, const char *buf, size_t size) {
   (void)cookie;
   int level = rte_log_cur_msg_loglevel();
-  enum rum_log_level ours = level <= (int)RTE_LOG_ERR       ? RUM_LOG_ERROR
-                            : level == (int)RTE_LOG_WARNING ? RUM_LOG_WARN
-                            : level <= (int)RTE_LOG_INFO    ? RUM_LOG_INFO
-                                                            : RUM_LOG_DEBUG;
+  enum rum_log_level ours = level <= (int)RTE_LOG_ERR ? RUM_LOG_ERROR
+      : level == (int)RTE_LOG_WARNING                 ? RUM_LOG_WARN
+      : level <= (int)RTE_LOG_INFO                    ? RUM_LOG_INFO
+                                                      : RUM_LOG_DEBUG;
   size_t n = size;
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
   if (n > 0) rum__log(ours, "dpdk: %.*s", (int)n, buf);
@@ -149,14 +149,16 @@ static int eal_init_from(const struct rum_dpdk_args *args, const char *text) {
     g.eal_ours = false;
   } else if (rc < 0) {
     RUM_LOG_E("dpdk transport: cannot initialise DPDK's EAL with '%s': %s (DPDK cannot "
-              "retry in this process)", text, rte_strerror(err));
+              "retry in this process)",
+              text, rte_strerror(err));
     g.state = EAL_FAILED;
     if (args->prefix_added) remove_runtime_dir(rte_eal_get_runtime_dir());
     return RUM_ETRANSPORT;
   } else {
     g.state = EAL_READY;
     g.eal_ours = true;
-    if (args->prefix_added) snprintf(g.runtime_dir, sizeof g.runtime_dir, "%s", rte_eal_get_runtime_dir());
+    if (args->prefix_added)
+      snprintf(g.runtime_dir, sizeof g.runtime_dir, "%s", rte_eal_get_runtime_dir());
   }
   snprintf(g.args_used, sizeof g.args_used, "%s", text);
   if (!g.exit_hook && atexit(exit_hook) == 0) g.exit_hook = true;
@@ -175,9 +177,9 @@ static int eal_start(const char *text) {
   }
   switch (g.state) {
   case EAL_READY:
-    if (strcmp(text, g.args_used) != 0)
-      RUM_LOG_W("dpdk: EAL is up already (with '%s'); only the port= of '%s' is used",
-                g.args_used, text);
+    if (g.args.user_argc > 0 && strcmp(text, g.args_used) != 0)
+      RUM_LOG_W("dpdk: EAL is up already (with '%s'); of '%s' only port= is used", g.args_used,
+                text);
     return 0;
   case EAL_FAILED:
     RUM_LOG_E("dpdk transport: EAL initialisation failed earlier in this process "
@@ -186,8 +188,7 @@ static int eal_start(const char *text) {
   case EAL_DOWN:
     RUM_LOG_E("dpdk transport: DPDK was shut down in this process and cannot start again");
     return RUM_ETRANSPORT;
-  case EAL_NONE:
-    break;
+  case EAL_NONE: break;
   }
   if (text[0] == '\0') {
     RUM_LOG_E("dpdk transport: no EAL arguments: set RUM_DPDK_ARGS (e.g. '--no-huge --no-pci "
@@ -203,7 +204,8 @@ static int port_pick(const char *hint, uint16_t *out) {
     if (rte_eth_dev_get_port_by_name(hint, &id) != 0) {
       char *end;
       unsigned long n = strtoul(hint, &end, 10);
-      if (*end != '\0' || end == hint || n >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)n)) {
+      if (*end != '\0' || end == hint || n >= RTE_MAX_ETHPORTS ||
+          !rte_eth_dev_is_valid_port((uint16_t)n)) {
         RUM_LOG_E("dpdk transport: no DPDK port named '%s' (%u ports)", hint,
                   (unsigned)rte_eth_dev_count_avail());
         return RUM_ETRANSPORT;
@@ -264,8 +266,8 @@ static uint32_t memif_buffer_size(const struct rte_eth_dev_info *info) {
 static int port_mtu(uint16_t id, const struct rte_eth_dev_info *info, bool is_memif,
                     uint32_t frame_mtu, uint32_t *link_mtu) {
   uint32_t dev_max = device_max_mtu(info);
-  uint32_t memif_max = RTE_MIN(memif_buffer_size(info) - RTE_ETHER_HDR_LEN,
-                               (uint32_t)RUM_DPDK_MEMIF_MAX_LINK_MTU);
+  uint32_t memif_max =
+      RTE_MIN(memif_buffer_size(info) - RTE_ETHER_HDR_LEN, (uint32_t)RUM_DPDK_MEMIF_MAX_LINK_MTU);
   uint32_t max = is_memif ? memif_max : dev_max;
   uint32_t dflt = is_memif ? RUM_DPDK_MEMIF_FRAME - RTE_ETHER_HDR_LEN
                            : RTE_MIN((uint32_t)RUM_DPDK_DEFAULT_LINK_MTU, dev_max);
@@ -288,12 +290,13 @@ static int port_pool(uint16_t id, struct port_slot *slot, uint32_t data_room,
   char name[RTE_MEMPOOL_NAMESIZE];
   snprintf(name, sizeof name, "rum_p%u_%u", id, g.pools_made++);
   int socket = rte_eth_dev_socket_id(id);
-  struct rte_mempool *pool = rte_pktmbuf_pool_create(name, RUM_DPDK_NB_MBUFS, RUM_DPDK_MBUF_CACHE, 0,
-                                                     (uint16_t)data_room, socket < 0 ? SOCKET_ID_ANY : socket);
+  struct rte_mempool *pool =
+      rte_pktmbuf_pool_create(name, RUM_DPDK_NB_MBUFS, RUM_DPDK_MBUF_CACHE, 0, (uint16_t)data_room,
+                              socket < 0 ? SOCKET_ID_ANY : socket);
   if (pool == NULL) {
     RUM_LOG_E("dpdk transport: cannot allocate %u mbufs of %u bytes for port %u: %s (give the "
-              "EAL more memory, e.g. -m 256)", (unsigned)RUM_DPDK_NB_MBUFS, data_room, id,
-              rte_strerror(rte_errno));
+              "EAL more memory, e.g. -m 256)",
+              (unsigned)RUM_DPDK_NB_MBUFS, data_room, id, rte_strerror(rte_errno));
     return RUM_ETRANSPORT;
   }
   *old_pool = slot->pool;
@@ -314,14 +317,16 @@ static int port_start(uint16_t id, uint32_t frame_mtu, struct rum_dpdk_port *out
   out->port_id = id;
   out->is_memif = strcmp(info.driver_name, "net_memif") == 0;
   snprintf(out->driver, sizeof out->driver, "%s", info.driver_name);
-  if (rte_eth_dev_get_name_by_port(id, out->name) != 0) snprintf(out->name, sizeof out->name, "port%u", id);
+  if (rte_eth_dev_get_name_by_port(id, out->name) != 0)
+    snprintf(out->name, sizeof out->name, "port%u", id);
   rc = port_mtu(id, &info, out->is_memif, frame_mtu, &out->link_mtu);
   if (rc != 0) return rc;
 
   /* The whole frame must fit one mbuf: frames reach the RPC layer zero-copy. The VLAN
    * slack lets a tagged frame in (it is then dropped as not ours, not truncated). */
   uint32_t frame_room = out->link_mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
-  uint32_t data_room = RTE_PKTMBUF_HEADROOM + RTE_MAX(frame_room, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM);
+  uint32_t data_room =
+      RTE_PKTMBUF_HEADROOM + RTE_MAX(frame_room, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM);
   struct rte_mempool *old_pool;
   rc = port_pool(id, slot, data_room, &old_pool);
   if (rc != 0) return rc;

@@ -24,10 +24,10 @@
 struct rte_mempool;
 
 enum {
-  RUM_DPDK_NB_MBUFS = 4095,      /* per port: 2^n - 1 suits the mempool's ring */
+  RUM_DPDK_NB_MBUFS = 4095, /* per port: 2^n - 1 suits the mempool's ring */
   RUM_DPDK_MBUF_CACHE = 64,
-  RUM_DPDK_RING_SIZE = 1024,     /* Rx and Tx descriptors asked for */
-  RUM_DPDK_MEMIF_FRAME = 2048,   /* memif's default buffer: default Ethernet frame */
+  RUM_DPDK_RING_SIZE = 1024,          /* Rx and Tx descriptors asked for */
+  RUM_DPDK_MEMIF_FRAME = 2048,        /* memif's default buffer: default Ethernet frame */
   RUM_DPDK_MEMIF_MAX_LINK_MTU = 9000, /* jumbo, with bsize= of 9014 or more */
   RUM_DPDK_DEFAULT_LINK_MTU = 1500,
 };
@@ -35,11 +35,11 @@ enum {
 /* One open port. */
 struct rum_dpdk_port {
   uint16_t port_id;
-  struct rte_mempool *pool;   /* mbufs for Rx and Tx; owned by the port table */
+  struct rte_mempool *pool; /* mbufs for Rx and Tx; owned by the port table */
   uint8_t mac[RUM_DPDK_MAC_LEN];
-  uint32_t link_mtu;          /* largest IPv4 packet we send or accept */
+  uint32_t link_mtu; /* largest IPv4 packet we send or accept */
   bool is_memif;
-  char name[64];              /* ethdev name, e.g. net_memif0 */
+  char name[64]; /* ethdev name, e.g. net_memif0 */
   char driver[32];
 };
 

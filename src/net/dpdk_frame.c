@@ -128,7 +128,8 @@ size_t rum__dpdk_arp_build(uint8_t *out, uint16_t op, const uint8_t eth_dst[RUM_
   return RUM_DPDK_ETH_MIN_FRAME;
 }
 
-static enum rum_dpdk_frame_kind parse_arp(const uint8_t *arp, size_t len, struct rum_dpdk_parsed *out) {
+static enum rum_dpdk_frame_kind parse_arp(const uint8_t *arp, size_t len,
+                                          struct rum_dpdk_parsed *out) {
   if (len < RUM_DPDK_ARP_LEN) return RUM_DPDK_FRAME_BAD_LENGTH;
   if (load_be16(arp) != ARP_HTYPE_ETHERNET || load_be16(arp + 2) != RUM_DPDK_ETHERTYPE_IPV4 ||
       arp[4] != RUM_DPDK_MAC_LEN || arp[5] != 4)

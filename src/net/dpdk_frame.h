@@ -17,7 +17,7 @@ enum {
   RUM_DPDK_IPV4_HLEN = 20, /* without options: what we send */
   RUM_DPDK_UDP_HLEN = 8,
   RUM_DPDK_UDP_HEADERS = RUM_DPDK_ETH_HLEN + RUM_DPDK_IPV4_HLEN + RUM_DPDK_UDP_HLEN, /* 42 */
-  RUM_DPDK_IP_UDP_OVERHEAD = RUM_DPDK_IPV4_HLEN + RUM_DPDK_UDP_HLEN,                /* 28 */
+  RUM_DPDK_IP_UDP_OVERHEAD = RUM_DPDK_IPV4_HLEN + RUM_DPDK_UDP_HLEN,                 /* 28 */
   RUM_DPDK_ARP_LEN = 28,
   RUM_DPDK_ETH_MIN_FRAME = 60, /* without the FCS; shorter frames are padded */
   RUM_DPDK_ETHERTYPE_IPV4 = 0x0800,
@@ -45,16 +45,16 @@ struct rum_dpdk_parsed {
   uint8_t eth_dst[RUM_DPDK_MAC_LEN];
   uint8_t eth_src[RUM_DPDK_MAC_LEN];
   /* UDP */
-  uint32_t ip_src, ip_dst;       /* network order */
-  uint16_t port_src, port_dst;   /* host order */
-  uint32_t payload_offset;       /* from the start of the frame */
+  uint32_t ip_src, ip_dst;     /* network order */
+  uint16_t port_src, port_dst; /* host order */
+  uint32_t payload_offset;     /* from the start of the frame */
   uint32_t payload_len;
   /* ARP */
   uint16_t arp_op;
   uint8_t arp_sender_mac[RUM_DPDK_MAC_LEN];
-  uint32_t arp_sender_ip;        /* network order */
+  uint32_t arp_sender_ip; /* network order */
   uint8_t arp_target_mac[RUM_DPDK_MAC_LEN];
-  uint32_t arp_target_ip;        /* network order */
+  uint32_t arp_target_ip; /* network order */
 };
 
 /* Parse len bytes of frame. Checks every length against len: the IPv4 total length

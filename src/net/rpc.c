@@ -373,41 +373,89 @@ static struct rpc_slot *start_call(struct rum_rpc *rpc, struct rum_rpc_call *cal
   return NULL;
 }
 
-enum { RPC_WAIT_MAX_NS = 250000 };
+enum { RPC_WAIT_MAX_NS = 250000, RPC_DRAIN_BURSTS = 8 };
 
-int rum__rpc_call(struct rum_rpc *rpc, struct rum_rpc_call *calls, unsigned n) {
-  unsigned started = 0, finished = 0;
-  struct rpc_slot *mine[RPC_SLOTS];
-  unsigned nmine = 0;
-  uint64_t spin_until = 0;
-  while (finished < n) {
+/* Receive what is queued (a few bursts at most) before the timers run: a caller that
+ * was away for a while (a batch in flight while the program computes) must not
+ * retransmit requests whose answers are already waiting in the socket. io_lock held. */
+static bool drain_receive(struct rum_rpc *rpc) {
+  bool got = false;
+  for (int i = 0; i < RPC_DRAIN_BURSTS; i++) {
+    int n = drive_receive(rpc);
+    if (n > 0) got = true;
+    if (n < RUM_TRANSPORT_BURST) break;
+  }
+  return got;
+}
+
+/* One pass for batch b: if the endpoint is free, start what is not started yet,
+ * receive, run the timers; then collect b's finished calls. Returns whether anything
+ * moved; *next_timer gets the earliest timer when the pass drove the endpoint. */
+static bool batch_pass(struct rum_rpc *rpc, struct rum_rpc_batch *b, uint64_t *next_timer) {
+  bool progressed = false;
+  if (rum__spin_trylock(&rpc->io_lock)) {
     uint64_t now = rum__now_ns();
-    uint64_t next_timer = now + RPC_WAIT_MAX_NS;
-    bool progressed = false;
-    if (rum__spin_trylock(&rpc->io_lock)) {
-      while (started < n && nmine < RPC_SLOTS) {
-        struct rpc_slot *s = start_call(rpc, &calls[started], now);
-        if (s == NULL) break; /* all slots busy: wait for some to finish */
-        mine[nmine++] = s;
-        started++;
-        progressed = true;
-      }
-      if (drive_receive(rpc) > 0) progressed = true;
-      next_timer = drive_timers(rpc, rum__now_ns());
-      rum__spin_unlock(&rpc->io_lock);
+    while (b->started < b->n && b->nslots < RPC_SLOTS) {
+      struct rpc_slot *s = start_call(rpc, &b->calls[b->started], now);
+      if (s == NULL) break; /* all slots busy: wait for some to finish */
+      b->slots[b->nslots++] = s;
+      b->started++;
+      progressed = true;
     }
-    for (unsigned i = 0; i < nmine;) {
-      if (atomic_load_explicit(&mine[i]->done, memory_order_acquire)) {
-        __atomic_store_n(&mine[i]->call, NULL, __ATOMIC_RELEASE); /* slot free for reuse */
-        mine[i] = mine[--nmine];
-        finished++;
-        progressed = true;
-      } else {
-        i++;
-      }
+    if (drain_receive(rpc)) progressed = true;
+    *next_timer = drive_timers(rpc, rum__now_ns());
+    rum__spin_unlock(&rpc->io_lock);
+  }
+  for (unsigned i = 0; i < b->nslots;) {
+    struct rpc_slot *s = b->slots[i];
+    if (atomic_load_explicit(&s->done, memory_order_acquire)) {
+      __atomic_store_n(&s->call, NULL, __ATOMIC_RELEASE); /* slot free for reuse */
+      b->slots[i] = b->slots[--b->nslots];
+      b->finished++;
+      progressed = true;
+    } else {
+      i++;
     }
-    if (finished == n) break;
-    now = rum__now_ns();
+  }
+  return progressed;
+}
+
+static int batch_status(const struct rum_rpc_batch *b) {
+  for (unsigned i = 0; i < b->n; i++)
+    if (b->calls[i].status != 0) return b->calls[i].status;
+  return 0;
+}
+
+void rum__rpc_start(struct rum_rpc *rpc, struct rum_rpc_batch *b, struct rum_rpc_call *calls, unsigned n) {
+  b->calls = calls;
+  b->n = n;
+  b->started = b->finished = b->nslots = 0;
+  /* Take the lock even if another thread drives: the requests should leave now, not
+   * at the next poll. Nobody holds io_lock for long (one burst). */
+  rum__spin_lock(&rpc->io_lock);
+  uint64_t now = rum__now_ns();
+  while (b->started < n && b->nslots < RPC_SLOTS) {
+    struct rpc_slot *s = start_call(rpc, &calls[b->started], now);
+    if (s == NULL) break;
+    b->slots[b->nslots++] = s;
+    b->started++;
+  }
+  rum__spin_unlock(&rpc->io_lock);
+}
+
+int rum__rpc_poll(struct rum_rpc *rpc, struct rum_rpc_batch *b) {
+  uint64_t next_timer;
+  if (b->finished < b->n) (void)batch_pass(rpc, b, &next_timer);
+  return b->finished == b->n ? 1 : 0;
+}
+
+int rum__rpc_wait(struct rum_rpc *rpc, struct rum_rpc_batch *b) {
+  uint64_t spin_until = 0;
+  while (b->finished < b->n) {
+    uint64_t next_timer = rum__now_ns() + RPC_WAIT_MAX_NS;
+    bool progressed = batch_pass(rpc, b, &next_timer);
+    if (b->finished == b->n) break;
+    uint64_t now = rum__now_ns();
     if (progressed || spin_until == 0) spin_until = now + (uint64_t)rpc->cfg.spin_us * 1000;
     if (now < spin_until) {
       rum__cpu_relax();
@@ -420,11 +468,12 @@ int rum__rpc_call(struct rum_rpc *rpc, struct rum_rpc_call *calls, unsigned n) {
     if (wait_ns > RPC_WAIT_MAX_NS) wait_ns = RPC_WAIT_MAX_NS;
     (void)rpc->t->ops->wait(rpc->t, wait_ns);
   }
-  int first_error = 0;
-  for (unsigned i = 0; i < n; i++) {
-    if (calls[i].status != 0 && first_error == 0) first_error = calls[i].status;
-  }
-  return first_error;
+  return batch_status(b);
+}
+
+int rum__rpc_call(struct rum_rpc *rpc, struct rum_rpc_call *calls, unsigned n) {
+  struct rum_rpc_batch b = {.calls = calls, .n = n};
+  return rum__rpc_wait(rpc, &b);
 }
 
 int rum__rpc_serve(struct rum_rpc *rpc, int64_t timeout_ns) {

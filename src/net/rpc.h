@@ -114,6 +114,26 @@ struct rum_rpc_call {
  * Thread safe and async-signal safe (see above). */
 int rum__rpc_call(struct rum_rpc *rpc, struct rum_rpc_call *calls, unsigned n);
 
+/* Calls in flight without a thread waiting for them (read-ahead while the program
+ * runs on). rum__rpc_start sends the calls (as many as there are free slots; the rest
+ * go out from the next poll) and returns at once; rum__rpc_poll drives the endpoint
+ * once if no other thread does and returns 1 when every call finished, 0 otherwise;
+ * rum__rpc_wait waits for the rest and returns like rum__rpc_call. Nobody drives the
+ * endpoint in between: answers wait in the transport until some thread polls, waits
+ * or calls. The batch, the calls and their buffers belong to the caller and must stay
+ * valid and untouched until poll returned 1 or wait returned; a started batch must be
+ * finished that way (its slots stay taken until then). Thread safe and async-signal
+ * safe like rum__rpc_call; one batch is driven by one thread at a time. */
+struct rum_rpc_batch {
+  struct rum_rpc_call *calls;
+  unsigned n, started, finished;
+  unsigned nslots;
+  void *slots[RUM_RPC_MAX_INFLIGHT]; /* the endpoint's, for the started calls */
+};
+void rum__rpc_start(struct rum_rpc *rpc, struct rum_rpc_batch *b, struct rum_rpc_call *calls, unsigned n);
+int rum__rpc_poll(struct rum_rpc *rpc, struct rum_rpc_batch *b);
+int rum__rpc_wait(struct rum_rpc *rpc, struct rum_rpc_batch *b);
+
 /* Drive the endpoint for up to timeout_ns: receive, run handlers, send replies,
  * retransmit. For servers (rumd's loop). Returns the number of requests handled or a
  * negative RUM_E* code. */

@@ -6,8 +6,8 @@
 # show in `ctest -V` output.
 if(RUM_HAVE_DPDK)
   add_executable(dpdk_pingpong ${CMAKE_CURRENT_LIST_DIR}/dpdk_pingpong.c)
-  target_link_libraries(dpdk_pingpong PRIVATE ${RUM_INTERNAL_LIBS} Threads::Threads)
-  foreach(case memif afpacket afpacket_kernel_udp)
+  target_link_libraries(dpdk_pingpong PRIVATE rum_net Threads::Threads)
+  foreach(case selftest memif afpacket afpacket_kernel_udp afpacket_bridge)
     add_test(NAME integration.dpdk_${case}
              COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/dpdk_run.sh ${case} $<TARGET_FILE:dpdk_pingpong>)
     # RESOURCE_LOCK: the cases would fight for the 2 cores and skew each other's

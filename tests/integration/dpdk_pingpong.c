@@ -8,14 +8,17 @@
  * bursts; the server checks each request's bytes and answers with a different
  * pattern of the same size, which the client checks. Lost frames are retransmitted
  * (the first ones may go before the link is up or the peer's MAC known); corrupted,
- * missing or unexpected frames fail the run. Then the client says DONE and the
- * server stays idle for --idle-ms to check it does not burn a core.
+ * missing or unexpected frames fail the run. Then the client says DONE and, once
+ * --clients clients have, the server stays idle for --idle-ms to check it does not
+ * burn a core.
  * --bench N makes the client time N round trips per size after the checks and print
  * one JSON line per size (median and p99 in microseconds); --gap-us G pauses G
  * microseconds before each timed request, so the server has gone idle (its wait()
  * back-off shows).
  * --kind udp uses the kernel UDP transport instead (a DPDK client against a kernel
  * server checks the two interoperate).
+ * `dpdk_pingpong selftest PREFIX` and `dpdk_pingpong bad-eal PREFIX` check error
+ * paths, port claiming and re-opening in one process on net_null ports.
  * Exit status: 0 pass, 1 fail, 2 usage, 77 transport unavailable (skip). */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -45,6 +48,7 @@ enum {
   PP_MAX_FRAME = 9000,
   PP_BURST = RUM_TRANSPORT_BURST,
   PP_MAX_SIZES = 8,
+  PP_MAX_CLIENTS = 8,
 };
 
 #define PP_RETRY_NS (100ull * 1000 * 1000)
@@ -55,7 +59,7 @@ struct options {
   uint32_t ip, peer_ip;
   uint16_t port, peer_port;
   uint32_t mtu;
-  unsigned count, bench, cycles, idle_ms, timeout_s, gap_us;
+  unsigned count, bench, cycles, idle_ms, timeout_s, gap_us, clients;
 };
 
 struct peer_state {
@@ -103,10 +107,15 @@ static uint32_t frame_check(const uint8_t *buf, uint32_t len, uint32_t dir, uint
 }
 
 static int open_transport(const struct options *o, struct rum_transport **t) {
-  struct rum_transport_config cfg = {.kind = o->kind, .bind_ipv4 = o->ip, .bind_port = o->port,
-                                     .mtu = o->mtu, .dpdk_args = o->eal, .fault_spec = ""};
+  struct rum_transport_config cfg = {.kind = o->kind,
+                                     .bind_ipv4 = o->ip,
+                                     .bind_port = o->port,
+                                     .mtu = o->mtu,
+                                     .dpdk_args = o->eal,
+                                     .fault_spec = ""};
   int rc = rum__transport_open(&cfg, t);
-  if (rc != 0) fprintf(stderr, "pingpong: cannot open the %s transport: %s\n", o->kind, rum_strerror(rc));
+  if (rc != 0)
+    fprintf(stderr, "pingpong: cannot open the %s transport: %s\n", o->kind, rum_strerror(rc));
   return rc;
 }
 
@@ -115,8 +124,8 @@ static bool print_stats(const char *who, struct rum_transport *t) {
   struct rum_dpdk_stats s;
   if (rum__dpdk_get_stats(t, &s) != 0) return true;
   printf("%s stats: rx %" PRIu64 " frames %" PRIu64 " bytes, ignored %" PRIu64 ", arp %" PRIu64
-         ", bad len/hdr/csum %" PRIu64 "/%" PRIu64 "/%" PRIu64 "; tx %" PRIu64 " frames, arp %" PRIu64
-         ", held %" PRIu64 ", dropped %" PRIu64 "\n",
+         ", bad len/hdr/csum %" PRIu64 "/%" PRIu64 "/%" PRIu64 "; tx %" PRIu64
+         " frames, arp %" PRIu64 ", held %" PRIu64 ", dropped %" PRIu64 "\n",
          who, s.rx_frames, s.rx_bytes, s.rx_ignored, s.rx_arp, s.rx_bad_length, s.rx_bad_header,
          s.rx_bad_checksum, s.tx_frames, s.tx_arp, s.tx_held, s.tx_dropped);
   if (s.rx_bad_length + s.rx_bad_header + s.rx_bad_checksum != 0) {
@@ -143,6 +152,8 @@ static int run_server(const struct options *o) {
   struct rum_tx_frame tx[PP_BURST];
   uint64_t start = rum__now_ns(), deadline = start + (uint64_t)o->timeout_s * 1000000000ull;
   uint64_t last_frame = start, done_at = 0, served = 0;
+  struct rum_peer_addr done_from[PP_MAX_CLIENTS];
+  unsigned ndone = 0;
   bool ok = true;
   for (;;) {
     uint64_t now = rum__now_ns();
@@ -195,9 +206,15 @@ static int run_server(const struct options *o) {
       tx[k].iovcnt = 2;
       k++;
       if (kind == PP_DONE && done_at == 0) {
-        done_at = rum__now_ns();
-        printf("server: DONE after %" PRIu64 " frames; idle for %u ms\n", served, o->idle_ms);
-        fflush(stdout);
+        bool seen = false;
+        for (unsigned j = 0; j < ndone; j++)
+          seen |= rum__peer_addr_equal(&done_from[j], &rx[i].from);
+        if (!seen && ndone < PP_MAX_CLIENTS) done_from[ndone++] = rx[i].from;
+        if (ndone >= o->clients) {
+          done_at = rum__now_ns();
+          printf("server: DONE from %u clients after %" PRIu64 " frames; idle for %u ms\n", ndone,
+                 served, o->idle_ms);
+        }
       }
     }
     int sent = t->ops->send(t, tx, k);
@@ -334,7 +351,8 @@ static int exchange(struct peer_state *ps, struct request *reqs, unsigned k, boo
   return 0;
 }
 
-static void request_init(struct peer_state *ps, struct request *r, unsigned slot, uint32_t size, uint32_t kind) {
+static void request_init(struct peer_state *ps, struct request *r, unsigned slot, uint32_t size,
+                         uint32_t kind) {
   r->seq = ps->next_seq++;
   r->size = size;
   r->kind = kind;
@@ -369,7 +387,8 @@ static int client_checks(const struct options *o, struct peer_state *ps) {
   }
   /* Bursts of mixed sizes in one send call. */
   for (unsigned b = 0; b < o->count / 8 + 1; b++) {
-    for (unsigned i = 0; i < PP_BURST; i++) request_init(ps, &reqs[i], i, sizes[(b + i) % nsizes], PP_DATA);
+    for (unsigned i = 0; i < PP_BURST; i++)
+      request_init(ps, &reqs[i], i, sizes[(b + i) % nsizes], PP_DATA);
     int rc = exchange(ps, reqs, PP_BURST, false);
     if (rc != 0) return rc;
   }
@@ -382,8 +401,8 @@ static int client_checks(const struct options *o, struct peer_state *ps) {
     return RUM_EPROTO;
   }
   printf("client: %u sizes x %u frames and %u bursts of %u checked (sizes up to %u), "
-         "%u retransmits\n", nsizes, o->count, o->count / 8 + 1, PP_BURST, sizes[nsizes - 1],
-         ps->retransmits);
+         "%u retransmits\n",
+         nsizes, o->count, o->count / 8 + 1, PP_BURST, sizes[nsizes - 1], ps->retransmits);
   return 0;
 }
 
@@ -399,7 +418,8 @@ static int client_bench(const struct options *o, struct peer_state *ps, uint32_t
   struct request r;
   for (unsigned i = 0; i < o->bench; i++) {
     if (o->gap_us > 0) {
-      struct timespec gap = {.tv_sec = o->gap_us / 1000000, .tv_nsec = (long)(o->gap_us % 1000000) * 1000};
+      struct timespec gap = {.tv_sec = o->gap_us / 1000000,
+                             .tv_nsec = (long)(o->gap_us % 1000000) * 1000};
       nanosleep(&gap, NULL); /* the server goes idle between requests */
     }
     request_init(ps, &r, 0, size, PP_BENCH);
@@ -424,11 +444,13 @@ static int client_bench(const struct options *o, struct peer_state *ps, uint32_t
       driver = buf;
     }
   }
-  printf("{\"scenario\":\"dpdk_pingpong\",\"transport\":\"%s\",\"driver\":\"%s\",\"payload_bytes\":%u,"
-         "\"round_trips\":%u,\"gap_us\":%u,\"median_us\":%.2f,\"p99_us\":%.2f,\"min_us\":%.2f,"
-         "\"max_us\":%.2f,\"retransmits\":%u}\n",
-         o->kind, driver, size, o->bench, o->gap_us, rtt[o->bench / 2] / 1e3, rtt[(size_t)o->bench * 99 / 100] / 1e3,
-         rtt[0] / 1e3, rtt[o->bench - 1] / 1e3, ps->retransmits - before);
+  printf(
+      "{\"scenario\":\"dpdk_pingpong\",\"transport\":\"%s\",\"driver\":\"%s\",\"payload_bytes\":%u,"
+      "\"round_trips\":%u,\"gap_us\":%u,\"median_us\":%.2f,\"p99_us\":%.2f,\"min_us\":%.2f,"
+      "\"max_us\":%.2f,\"retransmits\":%u}\n",
+      o->kind, driver, size, o->bench, o->gap_us, rtt[o->bench / 2] / 1e3,
+      rtt[(size_t)o->bench * 99 / 100] / 1e3, rtt[0] / 1e3, rtt[o->bench - 1] / 1e3,
+      ps->retransmits - before);
   fflush(stdout);
   free(rtt);
   return 0;
@@ -466,6 +488,124 @@ static int run_client(const struct options *o) {
   return ok ? 0 : 1;
 }
 
+/* ---- selftest: error paths and port handling in one process, on net_null ports ---- */
+
+#define EXPECT(cond)                                                                               \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "selftest: %s:%d: failed: %s\n", __FILE__, __LINE__, #cond);                 \
+      return 1;                                                                                    \
+    }                                                                                              \
+  } while (0)
+
+#if defined(RUM_HAVE_DPDK)
+static int open_dpdk(const char *args, uint32_t ip, uint32_t mtu, struct rum_transport **t) {
+  struct rum_transport_config cfg = {.kind = "dpdk",
+                                     .bind_ipv4 = ip,
+                                     .bind_port = 20010,
+                                     .mtu = mtu,
+                                     .dpdk_args = args,
+                                     .fault_spec = ""};
+  return rum__transport_open(&cfg, t);
+}
+
+/* net_null ports: Tx drops everything, Rx hands out endless 64-byte zero frames. */
+static int run_selftest(const char *prefix) {
+  uint32_t ip = inet_addr("10.79.0.1");
+  struct rum_transport *a = NULL, *b = NULL, *c = NULL;
+  char eal[512];
+  snprintf(eal, sizeof eal,
+           "--no-huge --no-pci -m 64 --file-prefix=%s --vdev=net_null0 "
+           "--vdev=net_null1",
+           prefix);
+  unsetenv("RUM_DPDK_ARGS");
+  /* Refused before the EAL is touched, without exiting the process. */
+  EXPECT(open_dpdk(eal, 0, 0, &a) == RUM_EINVAL && a == NULL);
+  EXPECT(open_dpdk("--no-huge -h", ip, 0, &a) == RUM_EINVAL);
+  EXPECT(open_dpdk(NULL, ip, 0, &a) == RUM_ETRANSPORT);
+  /* Two ports, two transports; a third finds none free. */
+  EXPECT(open_dpdk(eal, ip, 0, &a) == 0);
+  EXPECT(a->mtu == 1472 && a->local.has_mac && a->local.port == 20010);
+  EXPECT(open_dpdk(eal, ip, 0, &b) == 0);
+  EXPECT(open_dpdk(eal, ip, 0, &c) == RUM_ETRANSPORT);
+  EXPECT(open_dpdk("port=net_null0", ip, 0, &c) == RUM_EBUSY);
+  EXPECT(open_dpdk("port=no_such_port", ip, 0, &c) == RUM_ETRANSPORT);
+  /* Closing gives the port back; it opens again, by name, at another MTU. */
+  rum__transport_destroy(b);
+  EXPECT(open_dpdk("port=net_null1", ip, 100000, &b) == RUM_EINVAL);
+  EXPECT(open_dpdk("port=net_null1", ip, 500, &b) == RUM_EINVAL);
+  EXPECT(open_dpdk("port=1", ip, 1000, &b) == 0 && b->mtu == 1000);
+  rum__transport_destroy(b);
+  /* Jumbo frames need a pool of 4095 9 KiB mbufs, more than -m 64 leaves: an error,
+   * after which the port still opens. */
+  EXPECT(open_dpdk("port=net_null1", ip, 8972, &b) == RUM_ETRANSPORT && b == NULL);
+  /* A larger MTU than the port's pool holds: a new pool replaces the old one. */
+  EXPECT(open_dpdk("port=net_null1", ip, 3000, &b) == 0 && b->mtu == 3000);
+  static uint8_t jumbo[3000];
+  struct rum_tx_frame jf = {.to = {.ipv4 = inet_addr("10.79.0.3"), .port = 1, .has_mac = true},
+                            .iovcnt = 1};
+  jf.iov[0] = (struct iovec){jumbo, sizeof jumbo};
+  EXPECT(b->ops->send(b, &jf, 1) == 1);
+  rum__transport_destroy(b);
+  EXPECT(open_dpdk("port=net_null1", ip, 0, &b) == 0 && b->mtu == 1472);
+
+  /* Too big is an error; an unknown peer's frame is held and ARP asked for. */
+  static uint8_t bytes[2000];
+  struct rum_tx_frame f = {.to = {.ipv4 = inet_addr("10.79.0.2"), .port = 20011}, .iovcnt = 2};
+  f.iov[0] = (struct iovec){bytes, 1000};
+  f.iov[1] = (struct iovec){bytes + 1000, a->mtu - 1000 + 1};
+  EXPECT(a->ops->send(a, &f, 1) == RUM_EMSGSIZE);
+  f.iov[1].iov_len = 100;
+  f.iovcnt = RUM_TX_MAX_IOV + 1;
+  EXPECT(a->ops->send(a, &f, 1) == RUM_EINVAL);
+  f.iovcnt = 2;
+  EXPECT(a->ops->send(a, &f, 1) == 1);
+  struct rum_dpdk_stats st;
+  EXPECT(rum__dpdk_get_stats(a, &st) == 0);
+  EXPECT(st.tx_held == 1 && st.tx_arp >= 1);
+  /* A peer with a known MAC goes straight out. */
+  f.to.has_mac = true;
+  memset(f.to.mac, 0x02, 6);
+  struct rum_dpdk_stats before = st;
+  EXPECT(a->ops->send(a, &f, 1) == 1);
+  EXPECT(rum__dpdk_get_stats(a, &st) == 0 && st.tx_held == 1);
+  EXPECT(st.tx_frames == before.tx_frames + 1 && st.tx_bytes == before.tx_bytes + 42 + 1100);
+
+  /* Rx garbage (zeroed frames) is counted and dropped, never handed up; wait sees it. */
+  struct rum_rx_frame rx[PP_BURST];
+  EXPECT(a->ops->wait(a, 1000000) == 1);
+  for (int i = 0; i < 10; i++) EXPECT(a->ops->recv(a, rx, PP_BURST) == 0);
+  EXPECT(rum__dpdk_get_stats(a, &st) == 0 && st.rx_frames == 0);
+  EXPECT(st.rx_ignored + st.rx_bad_length >= 10);
+  EXPECT(st.rx_bad_header == 0 && st.rx_bad_checksum == 0);
+
+  rum__transport_destroy(a);
+  EXPECT(rum__dpdk_shutdown() == RUM_EBUSY); /* b is still open */
+  rum__transport_destroy(b);
+  EXPECT(rum__dpdk_shutdown() == 0);
+  EXPECT(open_dpdk(eal, ip, 0, &a) == RUM_ETRANSPORT); /* DPDK cannot come back */
+  printf("selftest: ok\n");
+  return 0;
+}
+
+/* A typo is refused before EAL sees it; rte_eal_init failing gives an error, twice,
+ * and does not end the process. */
+static int run_bad_eal(const char *prefix) {
+  uint32_t ip = inet_addr("10.79.0.1");
+  struct rum_transport *a = NULL;
+  char eal[256];
+  snprintf(eal, sizeof eal, "--no-huge --no-pci -m 64 --file-prefix=%s --no-such-eal-option",
+           prefix);
+  EXPECT(open_dpdk(eal, ip, 0, &a) == RUM_EINVAL && a == NULL);
+  snprintf(eal, sizeof eal, "--no-huge --no-pci -m 64 --file-prefix=%s -l 250 --vdev=net_null0",
+           prefix);
+  EXPECT(open_dpdk(eal, ip, 0, &a) == RUM_ETRANSPORT && a == NULL); /* no CPU 250 */
+  EXPECT(open_dpdk(eal, ip, 0, &a) == RUM_ETRANSPORT);
+  printf("bad-eal: ok\n");
+  return 0;
+}
+#endif
+
 /* ---- options ---- */
 
 static bool parse_ip(const char *text, uint32_t *out) {
@@ -479,28 +619,43 @@ static int usage(void) {
   fprintf(stderr,
           "usage: dpdk_pingpong server|client [--kind dpdk|udp] [--eal ARGS] --ip A.B.C.D\n"
           "         [--port N] [--peer A.B.C.D:PORT] [--mtu N] [--count N] [--bench N]\n"
-          "         [--cycles N] [--idle-ms N] [--timeout S] [--gap-us N]\n");
+          "         [--cycles N] [--idle-ms N] [--timeout S] [--gap-us N] [--clients N]\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
-  struct options o = {.kind = "dpdk", .count = 100, .cycles = 1, .idle_ms = 500, .timeout_s = 40};
+  struct options o = {
+      .kind = "dpdk", .count = 100, .cycles = 1, .idle_ms = 500, .timeout_s = 40, .clients = 1};
   if (argc < 2) return usage();
-  if (strcmp(argv[1], "server") == 0) o.server = true;
-  else if (strcmp(argv[1], "client") != 0) return usage();
+  if (strcmp(argv[1], "selftest") == 0 || strcmp(argv[1], "bad-eal") == 0) {
+#if defined(RUM_HAVE_DPDK)
+    const char *prefix = argc > 2 ? argv[2] : "rumdpdk-selftest";
+    return strcmp(argv[1], "selftest") == 0 ? run_selftest(prefix) : run_bad_eal(prefix);
+#else
+    return 77;
+#endif
+  }
+  if (strcmp(argv[1], "server") == 0)
+    o.server = true;
+  else if (strcmp(argv[1], "client") != 0)
+    return usage();
   o.port = o.server ? 20001 : 20002;
-  static const struct option longopts[] = {
-      {"kind", 1, 0, 'k'}, {"eal", 1, 0, 'e'},    {"ip", 1, 0, 'i'},      {"port", 1, 0, 'p'},
-      {"peer", 1, 0, 'P'}, {"mtu", 1, 0, 'm'},    {"count", 1, 0, 'c'},   {"bench", 1, 0, 'b'},
-      {"cycles", 1, 0, 'C'}, {"idle-ms", 1, 0, 'I'}, {"timeout", 1, 0, 't'}, {"gap-us", 1, 0, 'g'},
-      {0, 0, 0, 0}};
+  static const struct option longopts[] = {{"kind", 1, 0, 'k'},    {"eal", 1, 0, 'e'},
+                                           {"ip", 1, 0, 'i'},      {"port", 1, 0, 'p'},
+                                           {"peer", 1, 0, 'P'},    {"mtu", 1, 0, 'm'},
+                                           {"count", 1, 0, 'c'},   {"bench", 1, 0, 'b'},
+                                           {"cycles", 1, 0, 'C'},  {"idle-ms", 1, 0, 'I'},
+                                           {"timeout", 1, 0, 't'}, {"gap-us", 1, 0, 'g'},
+                                           {"clients", 1, 0, 'n'}, {0, 0, 0, 0}};
   int c;
   optind = 2;
   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (c) {
     case 'k': o.kind = optarg; break;
     case 'e': o.eal = optarg; break;
-    case 'i': if (!parse_ip(optarg, &o.ip)) return usage(); break;
+    case 'i':
+      if (!parse_ip(optarg, &o.ip)) return usage();
+      break;
     case 'p': o.port = (uint16_t)atoi(optarg); break;
     case 'P': {
       char host[64];
@@ -518,10 +673,12 @@ int main(int argc, char **argv) {
     case 'I': o.idle_ms = (unsigned)atoi(optarg); break;
     case 't': o.timeout_s = (unsigned)atoi(optarg); break;
     case 'g': o.gap_us = (unsigned)atoi(optarg); break;
+    case 'n': o.clients = (unsigned)atoi(optarg); break;
     default: return usage();
     }
   }
-  if (o.ip == 0 || (!o.server && (o.peer_ip == 0 || o.peer_port == 0)) || o.count == 0 || o.cycles == 0)
+  if (o.ip == 0 || (!o.server && (o.peer_ip == 0 || o.peer_port == 0)) || o.count == 0 ||
+      o.cycles == 0 || o.clients == 0 || o.clients > PP_MAX_CLIENTS)
     return usage();
   rum__log_set_program(o.server ? "pingpong-server" : "pingpong-client");
   setvbuf(stdout, NULL, _IOLBF, 0);

@@ -1,12 +1,14 @@
 #!/bin/sh
-# Run one dpdk transport scenario with two dpdk_pingpong processes.
-#   dpdk_run.sh memif|afpacket|afpacket_kernel_udp PATH/TO/dpdk_pingpong
+# Run one dpdk transport scenario with dpdk_pingpong processes.
+#   dpdk_run.sh selftest|memif|afpacket|afpacket_kernel_udp|afpacket_bridge PATH/TO/dpdk_pingpong
+# selftest: error paths, port claiming and re-open in one process (net_null ports).
 # memif: two processes on one net_memif link (shared memory; server and client roles
 #   on one socket in a temporary directory), at the default MTU and at a jumbo MTU.
 # afpacket: each process in its own network namespace, net_af_packet on the two ends
 #   of a veth pair (no kernel IP address on either end: DPDK answers ARP).
 # afpacket_kernel_udp: the server is the kernel UDP transport on an address of its
 #   veth end, the client DPDK af_packet: checks the two talk to each other unchanged.
+# afpacket_bridge: a server and two clients at once, on a bridge.
 # Exit 0 pass, 1 fail, 77 skipped (not root, no `ip netns`). Every process runs under
 # `timeout`; processes, namespaces, DPDK runtime directories and files are removed at
 # exit, on failure too.
@@ -138,8 +140,55 @@ case_afpacket_kernel_udp() {
     "ip netns exec $ns_b timeout $proc_timeout $bin client --eal '$c_eal' --ip 10.78.0.2 --port 20002 --peer 10.78.0.1:20001 --bench 2000"
 }
 
+# Three DPDK processes on a bridge (a server and two clients at once, each in its
+# own namespace): ARP among several peers, and progress with three busy pollers on
+# two cores.
+case_afpacket_bridge() {
+  [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+  command -v ip >/dev/null 2>&1 || skip "no ip command"
+  sweep_stale
+  br=$tag-br
+  ip netns add "$br" 2>/dev/null || skip "ip netns add failed"
+  namespaces="$br"
+  ip -n "$br" link add br0 type bridge && ip -n "$br" link set br0 up || skip "cannot create a bridge"
+  for who in s c1 c2; do
+    ns=$tag-$who
+    ip netns add "$ns" || return 1
+    namespaces="$namespaces $ns"
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+    ip -n "$br" link add "v$who" type veth peer name rdk0 netns "$ns" || return 1
+    ip -n "$br" link set "v$who" master br0 up && ip -n "$ns" link set rdk0 up || return 1
+  done
+  s_eal="$eal_common --file-prefix=$tag-s --vdev=net_af_packet0,iface=rdk0"
+  ip netns exec "$tag-s" timeout $proc_timeout "$bin" server --eal "$s_eal" --ip 10.79.1.1 \
+    --clients 2 >"$tmp/bridge.server.log" 2>&1 &
+  spid=$!
+  pids="$pids $spid"
+  wait_for_line "$tmp/bridge.server.log" "server: listening" "$spid" || { cat "$tmp/bridge.server.log"; return 1; }
+  for c in 1 2; do
+    c_eal="$eal_common --file-prefix=$tag-c$c --vdev=net_af_packet0,iface=rdk0"
+    ip netns exec "$tag-c$c" timeout $proc_timeout "$bin" client --eal "$c_eal" --ip 10.79.1.1$c \
+      --port 2002$c --peer 10.79.1.1:20001 --count 200 >"$tmp/bridge.client$c.log" 2>&1 &
+    eval "cpid$c=\$!"
+    pids="$pids $!"
+  done
+  wait "$cpid1"; c1=$?
+  wait "$cpid2"; c2=$?
+  wait "$spid"; s=$?
+  for f in client1 client2 server; do sed "s/^/  [$f] /" "$tmp/bridge.$f.log"; done
+  echo "client exits $c1 $c2, server exit $s"
+  [ $c1 -eq 0 ] && [ $c2 -eq 0 ] && [ $s -eq 0 ]
+}
+
+# One process, net_null ports: errors, port claiming, re-open; a failing rte_eal_init.
+case_selftest() {
+  timeout $proc_timeout "$bin" selftest "$tag-st" && timeout $proc_timeout "$bin" bad-eal "$tag-be"
+}
+
 case "$case_name" in
+selftest) case_selftest ;;
 memif) case_memif ;;
+afpacket_bridge) case_afpacket_bridge ;;
 afpacket) case_afpacket ;;
 afpacket_kernel_udp) case_afpacket_kernel_udp ;;
 *) echo "unknown case $case_name"; exit 2 ;;
