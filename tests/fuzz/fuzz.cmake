@@ -27,6 +27,28 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   set_tests_properties(fuzz.proto PROPERTIES TIMEOUT 120 LABELS fuzz)
 endif()
 
+# More parsers of untrusted bytes, each a short run: machines.csv files, and frames
+# the dpdk transport receives. rum_fuzz_target(name harness sources...).
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+  function(rum_fuzz_target name harness)
+    set(corpus ${CMAKE_BINARY_DIR}/fuzz/corpus/${name})
+    set(artifacts ${CMAKE_BINARY_DIR}/fuzz/artifacts/${name})
+    file(MAKE_DIRECTORY ${corpus} ${artifacts})
+    add_executable(fuzz_${name} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/${harness} ${ARGN})
+    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined
+                           -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_${name} PRIVATE rum_util PkgConfig::XXHASH PkgConfig::OPENSSL)
+    add_test(NAME fuzz.${name}
+             COMMAND fuzz_${name} -max_total_time=15 -rss_limit_mb=1024
+                     -artifact_prefix=${artifacts}/ ${corpus})
+    set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 120 LABELS fuzz)
+  endfunction()
+  rum_fuzz_target(machines fuzz_machines.c ${CMAKE_SOURCE_DIR}/src/cluster/machines.c
+                  ${CMAKE_SOURCE_DIR}/src/cluster/ring.c)
+  rum_fuzz_target(dpdk_frame fuzz_dpdk_frame.c ${CMAKE_SOURCE_DIR}/src/net/dpdk_frame.c)
+endif()
+
 add_executable(fuzz_proto_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_proto.c ${CMAKE_CURRENT_LIST_DIR}/replay_main.c)
 target_link_libraries(fuzz_proto_replay PRIVATE rum_proto)
 add_test(NAME fuzz.proto_replay COMMAND fuzz_proto_replay ${RUM_FUZZ_PROTO_SEEDS})
