@@ -56,3 +56,12 @@ set(RUMD_TEST_KEY ${CMAKE_BINARY_DIR}/tests/rumd-test.key)
 file(WRITE ${RUMD_TEST_KEY} "00112233445566778899aabbccddeeff0123456789abcdef0011223344556677\n")
 rumd_cluster_test(key 17160 17199 "--nodes 1 --rumd-arg --key-file --rumd-arg ${RUMD_TEST_KEY}"
                   "key --key-file ${RUMD_TEST_KEY}")
+
+# Bad input over the wire: 20000 malformed datagrams at a node; it drops and counts
+# them and still answers (port 16320).
+if(TARGET rumctl)
+  add_test(NAME rumd.garbage_frames
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/with_cluster.sh --nodes 1 --base-port 16320
+            -- python3 ${CMAKE_CURRENT_LIST_DIR}/garbage_frames.py ${CMAKE_BINARY_DIR}/bin 127.0.0.1 16320)
+  set_tests_properties(rumd.garbage_frames PROPERTIES TIMEOUT 120 LABELS "integration;rumd")
+endif()
