@@ -5,8 +5,11 @@
 # the heap. Prints one JSON line per program and cache size:
 #   {"scenario":"lua.binary-trees","params":"16","reps":5,"heap_mb":44,
 #    "cache_mb":96,"cache_fits_heap":true,"lua54_s":1.78,"rumlua_s":1.90,
-#    "ratio":1.07,"lua54_max_s":..,"rumlua_max_s":..,"same_output":true}
-# lua54_s and rumlua_s are medians of the repetitions; *_max_s the slowest run.
+#    "ratio":1.07,"lua54_max_s":..,"rumlua_max_s":..,"lua54_cpu_s":..,
+#    "rumlua_cpu_s":..,"cpu_ratio":..,"same_output":true}
+# lua54_s and rumlua_s are medians of the wall-clock times of the repetitions, *_max_s
+# the slowest run, *_cpu_s the median user+system CPU time of the interpreter process
+# (the rumd nodes not included), a steadier figure on a busy machine.
 # The heap size is the peak resident size of lua5.4 running the program, less that
 # of an empty lua5.4.
 #
@@ -15,6 +18,7 @@
 #   --reps       repetitions per measurement (default 5)
 #   --base-port  first UDP port of the cluster (default 21900; rum-lua helper's range)
 #   --quick      smaller problem sizes (a smoke run of a few seconds)
+#   --only LIST  only these programs (comma-separated, e.g. n-body,binary-trees)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +27,7 @@ rum_lua=
 reps=5
 base_port=21900
 quick=0
+only=
 inner=0
 
 while [ $# -gt 0 ]; do
@@ -31,6 +36,7 @@ while [ $# -gt 0 ]; do
     --reps) reps=$2; shift 2 ;;
     --base-port) base_port=$2; shift 2 ;;
     --quick) quick=1; shift ;;
+    --only) only=$2; shift 2 ;;
     --inner) inner=1; shift ;;
     *) echo "lua_bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
@@ -52,28 +58,31 @@ if [ "$inner" = 0 ]; then
   # Start the cluster once; this script runs again inside it.
   exec "$root/tests/integration/with_cluster.sh" --nodes 3 --base-port "$base_port" --memory-mb 1024 -- \
     "$0" --inner --rum-lua "$rum_lua" --reps "$reps" --base-port "$base_port" \
-    $([ "$quick" = 1 ] && echo --quick)
+    ${only:+--only "$only"} $([ "$quick" = 1 ] && echo --quick)
 fi
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/lua-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 progress() { [ -t 2 ] && printf '\r\033[K%s' "$*" >&2; }
 
-# Seconds (with decimals) one run of "$@" takes; stdout to $scratch/out.
+# One run of "$@": prints "elapsed user+sys" in seconds; stdout to $scratch/out.
 time_run() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" >"$scratch/out" 2>"$scratch/err" || { echo "lua_bench.sh: failed: $*" >&2; cat "$scratch/err" >&2; return 1; }
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
+  if ! /usr/bin/time -f "%e %U %S" -o "$scratch/time" "$@" >"$scratch/out" 2>"$scratch/err"; then
+    echo "lua_bench.sh: failed: $*" >&2
+    cat "$scratch/err" >&2
+    return 1
+  fi
+  awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$scratch/time"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 maximum() { sort -g | tail -1; }
+column() { awk -v c="$1" '{ print $c }' "$2"; }
 
 peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 empty_kb=$(peak_kb lua5.4 -e '')
 
 for prog in "${programs[@]}"; do
+  case ",${only:-$prog}," in *",$prog,"*) ;; *) continue ;; esac
   arg=${params[$prog]}
   [ "$quick" = 1 ] && arg=${quick_params[$prog]}
   file="$here/lua/$prog.lua"
@@ -82,33 +91,37 @@ for prog in "${programs[@]}"; do
   heap_mb=$(( (prog_kb - empty_kb + 1023) / 1024 ))
   [ "$heap_mb" -lt 1 ] && heap_mb=1
 
-  : >"$scratch/lua54.times"
-  for ((r = 1; r <= reps; r++)); do
-    progress "lua.$prog: lua5.4 run $r/$reps"
-    time_run lua5.4 "$file" "$arg" >>"$scratch/lua54.times" || exit 1
-  done
-  cp "$scratch/out" "$scratch/lua54.out"
-  lua54_s=$(median <"$scratch/lua54.times")
-  lua54_max=$(maximum <"$scratch/lua54.times")
-
   # A cache of twice the heap plus slack holds it all; then 10% of the heap.
   fit_mb=$(( heap_mb * 2 + 16 ))
   tenth_mb=$(( (heap_mb + 9) / 10 ))
-  for cache_mb in "$fit_mb" "$tenth_mb"; do
-    fits=true
-    [ "$cache_mb" = "$tenth_mb" ] && fits=false
-    : >"$scratch/rum.times"
-    same=true
-    for ((r = 1; r <= reps; r++)); do
-      progress "lua.$prog: rum-lua --cache-mb $cache_mb run $r/$reps"
-      time_run "$rum_lua" --cache-mb "$cache_mb" "$file" "$arg" >>"$scratch/rum.times" || exit 1
-      cmp -s "$scratch/out" "$scratch/lua54.out" || same=false
-    done
-    rum_s=$(median <"$scratch/rum.times")
-    rum_max=$(maximum <"$scratch/rum.times")
-    progress ""
+
+  # The runs are interleaved (lua5.4, rum-lua with the big cache, with the small
+  # one, repeat) so that a change in the machine's load hits all three alike.
+  : >"$scratch/lua54.times"; : >"$scratch/fit.times"; : >"$scratch/tenth.times"
+  same_fit=true same_tenth=true
+  for ((r = 1; r <= reps; r++)); do
+    progress "lua.$prog: run $r/$reps: lua5.4"
+    time_run lua5.4 "$file" "$arg" >>"$scratch/lua54.times" || exit 1
+    cp "$scratch/out" "$scratch/lua54.out"
+    progress "lua.$prog: run $r/$reps: rum-lua --cache-mb $fit_mb"
+    time_run "$rum_lua" --cache-mb "$fit_mb" "$file" "$arg" >>"$scratch/fit.times" || exit 1
+    cmp -s "$scratch/out" "$scratch/lua54.out" || same_fit=false
+    progress "lua.$prog: run $r/$reps: rum-lua --cache-mb $tenth_mb"
+    time_run "$rum_lua" --cache-mb "$tenth_mb" "$file" "$arg" >>"$scratch/tenth.times" || exit 1
+    cmp -s "$scratch/out" "$scratch/lua54.out" || same_tenth=false
+  done
+  progress ""
+  lua54_s=$(column 1 "$scratch/lua54.times" | median)
+  lua54_max=$(column 1 "$scratch/lua54.times" | maximum)
+  lua54_cpu=$(column 2 "$scratch/lua54.times" | median)
+  for which in fit tenth; do
+    if [ "$which" = fit ]; then cache_mb=$fit_mb fits=true same=$same_fit; else cache_mb=$tenth_mb fits=false same=$same_tenth; fi
+    rum_s=$(column 1 "$scratch/$which.times" | median)
+    rum_max=$(column 1 "$scratch/$which.times" | maximum)
+    rum_cpu=$(column 2 "$scratch/$which.times" | median)
     awk -v s="lua.$prog" -v p="$arg" -v reps="$reps" -v heap="$heap_mb" -v cache="$cache_mb" \
-        -v fits="$fits" -v l="$lua54_s" -v lm="$lua54_max" -v r="$rum_s" -v rm="$rum_max" -v same="$same" \
-      'BEGIN { printf "{\"scenario\":\"%s\",\"params\":\"%s\",\"reps\":%d,\"heap_mb\":%d,\"cache_mb\":%d,\"cache_fits_heap\":%s,\"lua54_s\":%.3f,\"rumlua_s\":%.3f,\"ratio\":%.3f,\"lua54_max_s\":%.3f,\"rumlua_max_s\":%.3f,\"same_output\":%s}\n", s, p, reps, heap, cache, fits, l, r, (l > 0 ? r / l : 0), lm, rm, same }'
+        -v fits="$fits" -v l="$lua54_s" -v lm="$lua54_max" -v r="$rum_s" -v rm="$rum_max" \
+        -v lc="$lua54_cpu" -v rc="$rum_cpu" -v same="$same" \
+      'BEGIN { printf "{\"scenario\":\"%s\",\"params\":\"%s\",\"reps\":%d,\"heap_mb\":%d,\"cache_mb\":%d,\"cache_fits_heap\":%s,\"lua54_s\":%.3f,\"rumlua_s\":%.3f,\"ratio\":%.3f,\"lua54_max_s\":%.3f,\"rumlua_max_s\":%.3f,\"lua54_cpu_s\":%.3f,\"rumlua_cpu_s\":%.3f,\"cpu_ratio\":%.3f,\"same_output\":%s}\n", s, p, reps, heap, cache, fits, l, r, (l > 0 ? r / l : 0), lm, rm, lc, rc, (lc > 0 ? rc / lc : 0), same }'
   done
 done

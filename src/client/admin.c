@@ -1,5 +1,6 @@
 /* The administration API (include/rum/rum_admin.h): STAT and REGIONS requests to
  * memory nodes through an endpoint of its own, independent of rum_init(). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -94,10 +95,7 @@ int rum_admin_node_address(const struct rum_admin *a, uint32_t id, char *host, s
                            uint16_t *port) {
   const struct rum_node_info *n = rum__machines_find(&a->machines, id);
   if (n == NULL) return RUM_ENOENT;
-  if (host != NULL && hostlen > 0) {
-    strncpy(host, n->host, hostlen - 1);
-    host[hostlen - 1] = '\0';
-  }
+  if (host != NULL && hostlen > 0) snprintf(host, hostlen, "%s", n->host);
   if (port != NULL) *port = n->port;
   return 0;
 }
@@ -135,7 +133,8 @@ int rum_admin_stat(struct rum_admin *a, uint32_t node_id, int timeout_ms, struct
   const struct rum_node_info *n = rum__machines_find(&a->machines, node_id);
   if (n == NULL) return RUM_ENOENT;
   out->id = node_id;
-  strncpy(out->host, n->host, sizeof out->host - 1);
+  _Static_assert(sizeof out->host == sizeof n->host, "host fits");
+  memcpy(out->host, n->host, sizeof out->host);
   out->port = n->port;
   uint32_t len = 0;
   int rc = admin_call(a, node_id, RUM_MSG_STAT, NULL, 0, timeout_ms, &len);

@@ -82,12 +82,19 @@ if(TARGET rum-lua)
     rum_lua_compare(NAME cli.needs_argument ARGS --stderr --expect-status 1 -- -e)
     rum_lua_compare(NAME cli.interactive ARGS --stderr --stdin interactive.txt -- -i)
 
-    # rum-lua only: the rum module and the heap accounting; no cluster at all.
+    # rum-lua only: the rum module and the heap accounting; running out of node memory;
+    # no cluster at all.
     add_test(NAME lua.rum_module
       COMMAND ${RUM_LUA_WITH_CLUSTER} --nodes 3 --base-port ${RUM_LUA_NEXT_PORT}
               -- $<TARGET_FILE:rum-lua> ${RUM_LUA_TESTS}/rum_module.lua)
     set_tests_properties(lua.rum_module PROPERTIES TIMEOUT 180 LABELS "integration;lua"
       PASS_REGULAR_EXPRESSION "rum module ok")
+    math(EXPR RUM_LUA_NEXT_PORT "${RUM_LUA_NEXT_PORT} + 10")
+    add_test(NAME lua.out_of_memory
+      COMMAND ${RUM_LUA_WITH_CLUSTER} --nodes 3 --base-port ${RUM_LUA_NEXT_PORT} --memory-mb 64
+              -- $<TARGET_FILE:rum-lua> ${RUM_LUA_TESTS}/out_of_memory.lua)
+    set_tests_properties(lua.out_of_memory PROPERTIES TIMEOUT 180 LABELS "integration;lua"
+      PASS_REGULAR_EXPRESSION "out of memory handled")
     add_test(NAME lua.no_cluster COMMAND ${RUM_LUA_TESTS}/no_cluster.sh $<TARGET_FILE:rum-lua>)
     set_tests_properties(lua.no_cluster PROPERTIES TIMEOUT 60 LABELS "integration;lua")
   endif()
