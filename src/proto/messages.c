@@ -114,6 +114,7 @@ int rum__wire_encode_alloc_req(uint8_t *buf, size_t cap, const struct rum_msg_al
   struct rum__writer w = {.buf = buf, .cap = cap};
   rum__w_u64(&w, m->region_id);
   rum__w_u64(&w, m->size);
+  rum__w_u64(&w, m->reserve);
   rum__w_u32(&w, m->flags);
   rum__w_u16(&w, m->name_len);
   rum__w_bytes(&w, m->name, m->name_len);
@@ -124,6 +125,7 @@ int rum__wire_decode_alloc_req(const uint8_t *buf, size_t len, struct rum_msg_al
   struct rum__reader r = {.buf = buf, .len = len};
   m->region_id = rum__r_u64(&r);
   m->size = rum__r_u64(&r);
+  m->reserve = rum__r_u64(&r);
   m->flags = rum__r_u32(&r);
   m->name_len = rum__r_u16(&r);
   m->name = (const char *)rum__r_bytes(&r, m->name_len);
@@ -162,6 +164,7 @@ int rum__wire_encode_resize_req(uint8_t *buf, size_t cap, const struct rum_msg_r
   struct rum__writer w = {.buf = buf, .cap = cap};
   rum__w_u64(&w, m->region_id);
   rum__w_u64(&w, m->new_size);
+  rum__w_u64(&w, m->reserve);
   return rum__writer_done(&w);
 }
 
@@ -169,6 +172,7 @@ int rum__wire_decode_resize_req(const uint8_t *buf, size_t len, struct rum_msg_r
   struct rum__reader r = {.buf = buf, .len = len};
   m->region_id = rum__r_u64(&r);
   m->new_size = rum__r_u64(&r);
+  m->reserve = rum__r_u64(&r);
   return rum__reader_done(&r);
 }
 

@@ -153,10 +153,14 @@ enum rum_region_flags {
 };
 
 /* Register (this node's share of) a region. The client chooses region_id; a named
- * region's id is derived from its name. size is the whole region's size. */
+ * region's id is derived from its name. size is the whole region's size; reserve is
+ * what this node must be able to store for it, checked against its memory limit now
+ * (RUM_ENOSPC) so that a later write-back never finds the node full. */
 struct rum_msg_alloc_req {
   uint64_t region_id;
   uint64_t size;
+  uint64_t reserve;    /* bytes of pages this node commits to hold for the region (its
+                          share of the chunks); 0 = nothing reserved */
   uint32_t flags;
   uint16_t name_len;   /* 0 unless RUM_REGION_F_NAMED */
   const char *name;    /* not NUL-terminated on the wire */
@@ -254,6 +258,7 @@ struct rum_msg_attach_resp {
 struct rum_msg_resize_req {
   uint64_t region_id;
   uint64_t new_size;
+  uint64_t reserve;    /* this node's new share, as in ALLOC */
 };
 
 /* Copy npages pages from one region to another, both on this node (realloc). */

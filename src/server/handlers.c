@@ -183,7 +183,8 @@ static void on_alloc(struct rum_server *s, const struct rum_rpc_request *req,
     return;
   }
   struct rum_store_alloc a = {
-      .id = m.region_id, .size = m.size, .flags = m.flags, .name = m.name, .name_len = m.name_len,
+      .id = m.region_id, .size = m.size, .reserve = m.reserve, .flags = m.flags, .name = m.name,
+      .name_len = m.name_len,
       .owner_id = req->sender, .owner_session = req->session,
   };
   int rc = rum__page_store_alloc(s->cfg.store, &a);
@@ -368,7 +369,7 @@ static void on_resize(struct rum_server *s, const struct rum_rpc_request *req,
     reply_malformed(req, reply);
     return;
   }
-  int rc = rum__page_store_resize(s->cfg.store, m.region_id, m.new_size);
+  int rc = rum__page_store_resize(s->cfg.store, m.region_id, m.new_size, m.reserve);
   if (rc != 0) {
     reply_store_error(s, reply, rc, m.region_id);
     return;

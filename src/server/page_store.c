@@ -23,11 +23,16 @@ struct region {
   size_t slot; /* index in store->all */
   uint64_t name_hash;
   struct rum_region_info info;
+  uint64_t reserved; /* bytes this node committed to hold (ALLOC's reserve) */
   struct rum_page_table pages;
 };
 
 struct rum_page_store {
   struct rum_page_memory memory;
+  /* Sum over regions of the reservation they have not filled yet. Committed memory is
+   * memory.used + slack, never above memory.limit: an allocation reserves its share up
+   * front, so the writes inside a reservation cannot fail for want of room later. */
+  uint64_t slack;
   size_t max_regions;
   size_t named;
   struct region **by_id;   /* id_buckets chains */
@@ -60,7 +65,31 @@ static uint64_t region_npages(uint64_t size) {
   return size / RUM_STORE_PAGE_SIZE + (size % RUM_STORE_PAGE_SIZE != 0);
 }
 
+static uint64_t region_slack(const struct region *r) {
+  uint64_t stored = r->pages.npages * RUM_STORE_PAGE_SIZE;
+  return r->reserved > stored ? r->reserved - stored : 0;
+}
+
+/* Bytes not committed to anyone. */
+static uint64_t store_free(const struct rum_page_store *s) {
+  uint64_t committed = s->memory.used + s->slack;
+  return s->memory.limit > committed ? s->memory.limit - committed : 0;
+}
+
+/* Run a page-table change of region r that may add pages: the table may grow into
+ * the free memory plus r's own unfilled reservation. Keeps slack up to date. */
+#define WITH_ROOM(s, r, call)                                                        \
+  ({                                                                                 \
+    uint64_t limit_ = (s)->memory.limit, slack_before_ = region_slack(r);            \
+    (s)->memory.limit = (s)->memory.used + store_free(s) + slack_before_;            \
+    int rc_ = (call);                                                                \
+    (s)->memory.limit = limit_;                                                      \
+    (s)->slack = (s)->slack - slack_before_ + region_slack(r);                       \
+    rc_;                                                                             \
+  })
+
 static void region_free(struct rum_page_store *s, struct region *r) {
+  s->slack -= region_slack(r);
   rum__page_table_clear(&r->pages, &s->memory);
   free(r);
 }
@@ -168,6 +197,8 @@ int rum__page_store_alloc(struct rum_page_store *s, const struct rum_store_alloc
   uint64_t h = named ? hash_name(a->name, a->name_len) : 0;
   if (named && region_find_name(s, a->name, a->name_len, h) != NULL) return RUM_EEXIST;
   if (s->nregions >= s->max_regions) return RUM_ENOSPC;
+  uint64_t reserve = region_npages(a->reserve < a->size ? a->reserve : a->size) * RUM_STORE_PAGE_SIZE;
+  if (reserve > store_free(s)) return RUM_ENOSPC;
   if (regions_reserve(s, named) != 0) return RUM_ENOMEM;
   struct region *r = calloc(1, sizeof *r);
   if (r == NULL) return RUM_ENOMEM;
@@ -176,6 +207,8 @@ int rum__page_store_alloc(struct rum_page_store *s, const struct rum_store_alloc
   r->info.flags = a->flags;
   r->info.owner_id = a->owner_id;
   r->info.owner_session = a->owner_session;
+  r->reserved = reserve;
+  s->slack += reserve;
   r->info.name_len = (uint16_t)a->name_len;
   if (named) memcpy(r->info.name, a->name, a->name_len);
   r->name_hash = h;
@@ -248,7 +281,7 @@ int rum__page_store_write(struct rum_page_store *s, uint64_t id, uint32_t n, con
   uint64_t limit = region_npages(r->info.size);
   for (uint32_t i = 0; i < n; i++)
     if (index[i] >= limit) return RUM_EINVAL;
-  return rum__page_table_write(&r->pages, &s->memory, n, index, data);
+  return WITH_ROOM(s, r, rum__page_table_write(&r->pages, &s->memory, n, index, data));
 }
 
 int rum__page_store_read(const struct rum_page_store *s, uint64_t id, uint64_t first, uint32_t n,
@@ -264,14 +297,25 @@ int rum__page_store_read(const struct rum_page_store *s, uint64_t id, uint64_t f
   return 0;
 }
 
-int rum__page_store_resize(struct rum_page_store *s, uint64_t id, uint64_t new_size) {
+int rum__page_store_resize(struct rum_page_store *s, uint64_t id, uint64_t new_size, uint64_t reserve) {
   struct region *r = region_find(s, id);
   if (r == NULL) return RUM_ENOENT;
   uint64_t old_pages = region_npages(r->info.size), new_pages = region_npages(new_size);
+  uint64_t new_reserved = region_npages(reserve < new_size ? reserve : new_size) * RUM_STORE_PAGE_SIZE;
+  if (new_reserved > r->reserved) {
+    /* Growing the reservation needs free memory for the part not yet stored. */
+    uint64_t stored = r->pages.npages * RUM_STORE_PAGE_SIZE;
+    uint64_t old_slack = region_slack(r);
+    uint64_t new_slack = new_reserved > stored ? new_reserved - stored : 0;
+    if (new_slack > old_slack && new_slack - old_slack > store_free(s)) return RUM_ENOSPC;
+  }
+  s->slack -= region_slack(r);
   if (new_pages < old_pages) rum__page_table_drop(&r->pages, &s->memory, new_pages, old_pages - new_pages);
   if (new_size < r->info.size && new_size % RUM_STORE_PAGE_SIZE != 0)
     rum__page_table_zero_tail(&r->pages, new_size / RUM_STORE_PAGE_SIZE, new_size % RUM_STORE_PAGE_SIZE);
   r->info.size = new_size;
+  r->reserved = new_reserved;
+  s->slack += region_slack(r);
   return 0;
 }
 
@@ -283,7 +327,7 @@ int rum__page_store_copy(struct rum_page_store *s, uint64_t src_id, uint64_t dst
   if (first > src_pages || n > src_pages - first || first > dst_pages || n > dst_pages - first)
     return RUM_EINVAL;
   if (src == dst || n == 0) return 0;
-  return rum__page_table_copy(&src->pages, &dst->pages, &s->memory, first, n);
+  return WITH_ROOM(s, dst, rum__page_table_copy(&src->pages, &dst->pages, &s->memory, first, n));
 }
 
 /* ---- listing and ownership ---- */
@@ -319,7 +363,7 @@ size_t rum__page_store_reclaim_owner(struct rum_page_store *s, uint32_t id, uint
       i++;
       continue;
     }
-    bytes += r->pages.npages * RUM_STORE_PAGE_SIZE;
+    bytes += r->pages.npages * RUM_STORE_PAGE_SIZE + region_slack(r);
     region_unlink(s, r); /* moves the last region into slot i: look at i again */
     region_free(s, r);
     freed++;
@@ -338,7 +382,8 @@ size_t rum__page_store_count_owner(const struct rum_page_store *s, uint32_t id,
 void rum__page_store_stats(const struct rum_page_store *s, struct rum_page_store_stats *out) {
   memset(out, 0, sizeof *out);
   out->memory_limit = s->memory.limit;
-  out->memory_used = s->memory.used;
+  out->memory_used = s->memory.used + s->slack;
+  out->memory_stored = s->memory.used;
   out->pages = s->memory.used / RUM_STORE_PAGE_SIZE;
   out->regions = s->nregions;
   out->named_regions = s->named;

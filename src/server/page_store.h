@@ -11,9 +11,12 @@
  * through a per-region hash of (page index / RUM_STORE_BLOCK_PAGES), which keeps the
  * metadata of densely written regions well under 1% of the data.
  *
- * Memory accounting counts stored pages only (RUM_PAGE_SIZE bytes each) against the
- * limit given at create time. Allocating a region reserves nothing; a write or copy
- * that would need more pages than the limit allows fails with RUM_ENOSPC and changes
+ * Memory accounting: a region may reserve bytes at allocation (the client's share
+ * of it on this node); stored pages (RUM_PAGE_SIZE bytes each) fill the reservation
+ * first. Committed memory = stored pages + unfilled reservations, never above the
+ * limit given at create time: an allocation or resize whose reservation does not fit
+ * fails with RUM_ENOSPC, so writes inside a reservation never do. A write or copy past
+ * the reservation that would exceed the limit fails with RUM_ENOSPC and changes
  * nothing. Every modifying call either completes or leaves the store as it was.
  *
  * Errors: RUM_EINVAL (bad argument, page outside the region), RUM_ENOENT (no such
@@ -59,7 +62,8 @@ struct rum_region_info {
 
 struct rum_page_store_stats {
   uint64_t memory_limit;
-  uint64_t memory_used;    /* stored pages * RUM_STORE_PAGE_SIZE */
+  uint64_t memory_used;    /* committed: stored pages + unfilled reservations */
+  uint64_t memory_stored;  /* stored pages * RUM_STORE_PAGE_SIZE */
   uint64_t pages;
   uint64_t regions;
   uint64_t named_regions;
@@ -78,6 +82,7 @@ void rum__page_store_destroy(struct rum_page_store *store);
 struct rum_store_alloc {
   uint64_t id;
   uint64_t size;
+  uint64_t reserve;      /* bytes to commit now (capped at size); 0 = none */
   uint32_t flags;        /* rum_store_region_flags */
   const char *name;      /* name_len bytes, not NUL-terminated; only with F_NAMED */
   size_t name_len;       /* 1..RUM_STORE_NAME_MAX with F_NAMED, else 0 */
@@ -120,7 +125,8 @@ int rum__page_store_read(const struct rum_page_store *store, uint64_t id, uint64
 /* Change a region's size. Shrinking frees the pages past the new end and zeroes the
  * bytes of the last page past it, so growing again shows zeros. Returns 0, RUM_ENOENT
  * or RUM_ENOMEM. */
-int rum__page_store_resize(struct rum_page_store *store, uint64_t id, uint64_t new_size);
+int rum__page_store_resize(struct rum_page_store *store, uint64_t id, uint64_t new_size,
+                           uint64_t reserve);
 
 /* Make pages first_page..first_page+npages of dst equal to the same pages of src
  * (realloc on the node): pages src lacks become absent in dst. Both regions must span

@@ -59,7 +59,7 @@ def pages(n, seed):
 def seeds():
     hello_req = struct.pack("<IIII", 1, 1, 1472, 5000)
     hello_resp = struct.pack("<IIIIQQQ", 3, PAGE, 3000, 1472, 77, 1 << 30, 1 << 20)
-    alloc_req = struct.pack("<QQIH", 0x1234, 1 << 20, 2, 0)  # pinned, unnamed
+    alloc_req = struct.pack("<QQQIH", 0x1234, 1 << 20, 1 << 20, 2, 0)  # pinned, unnamed, reserved
     read_req = struct.pack("<QQI", 0x1234, 8, 4)
     read_resp = struct.pack("<QQI", 0x1234, 8, 1) + pages(1, 3)
     write_req = struct.pack("<QIQ", 0x1234, 1, 9) + pages(1, 5)
@@ -88,7 +88,7 @@ def seeds():
     yield "error", frame(ERROR, error, F_RESPONSE)
     yield "attach-req", frame(ATTACH, attach_req)
     yield "attach-resp", frame(ATTACH, attach_resp, F_RESPONSE)
-    yield "resize-req", frame(RESIZE, struct.pack("<QQ", 0x1234, 1 << 21))
+    yield "resize-req", frame(RESIZE, struct.pack("<QQQ", 0x1234, 1 << 21, 1 << 20))
     yield "copy-req", frame(COPY, struct.pack("<QQQQ", 0x1234, 0x1235, 0, 256))
     yield "regions-req", frame(REGIONS, struct.pack("<II", 0, 0))
     yield "regions-resp", frame(REGIONS, regions_resp, F_RESPONSE)

@@ -308,7 +308,7 @@ static void test_resize(void **state) {
     assert_int_equal(write_one(s, 1, i, page), 0);
   }
   /* Shrink to 10.5 pages: pages 11.. are freed, page 10 keeps its first half. */
-  assert_int_equal(rum__page_store_resize(s, 1, 10 * PS + PS / 2), 0);
+  assert_int_equal(rum__page_store_resize(s, 1, 10 * PS + PS / 2, 0), 0);
   assert_int_equal(used(s), 11 * PS);
   const uint8_t *p;
   assert_int_equal(rum__page_store_read(s, 1, 11, 1, &p), RUM_EINVAL);
@@ -316,7 +316,7 @@ static void test_resize(void **state) {
   memset(expect + PS / 2, 0, PS / 2);
   assert_memory_equal(read_one(s, 1, 10), expect, PS);
   /* Grow again: the new pages read as zeros, old ones are intact. */
-  assert_int_equal(rum__page_store_resize(s, 1, 1000 * PS), 0);
+  assert_int_equal(rum__page_store_resize(s, 1, 1000 * PS, 0), 0);
   for (uint64_t i = 11; i < 1000; i++) assert_ptr_equal(read_one(s, 1, i), rum__page_store_zero_page());
   for (uint64_t i = 0; i < 10; i++) {
     fill_page(expect, 1, i, 1);
@@ -330,12 +330,12 @@ static void test_resize(void **state) {
   fill_page(page, 2, 5, 1);
   assert_int_equal(write_one(s, 2, (1ull << 38) - 1, page), 0);
   assert_int_equal(write_one(s, 2, 5, page), 0);
-  assert_int_equal(rum__page_store_resize(s, 2, 6 * PS), 0);
+  assert_int_equal(rum__page_store_resize(s, 2, 6 * PS, 0), 0);
   assert_memory_equal(read_one(s, 2, 5), page, PS);
   assert_int_equal(used(s), 12 * PS);
-  assert_int_equal(rum__page_store_resize(s, 2, 0), 0);
+  assert_int_equal(rum__page_store_resize(s, 2, 0, 0), 0);
   assert_int_equal(used(s), 11 * PS);
-  assert_int_equal(rum__page_store_resize(s, 3, 0), RUM_ENOENT);
+  assert_int_equal(rum__page_store_resize(s, 3, 0, 0), RUM_ENOENT);
   rum__page_store_destroy(s);
 }
 
@@ -603,7 +603,7 @@ static void random_step(struct rum_page_store *s, struct model *m, uint32_t step
     free(data);
   } else if (op < 7) { /* resize */
     uint64_t nn = 1 + rng() % M_PAGES;
-    assert_int_equal(rum__page_store_resize(s, (uint64_t)r, nn * PS), 0);
+    assert_int_equal(rum__page_store_resize(s, (uint64_t)r, nn * PS, 0), 0);
     for (uint64_t p = nn; p < M_PAGES; p++) m->version[r][p] = 0;
     m->size[r] = nn * PS;
   } else if (op < 9) { /* copy from another region */
@@ -648,10 +648,44 @@ static void test_random_against_model(void **state) {
   assert_true(enospc_seen > 0);
 }
 
+/* A reservation is committed at allocation: it fails there when the node cannot hold
+ * it, and once granted, writes inside it succeed however full the node is. */
+static void test_reservations(void **state) {
+  (void)state;
+  struct rum_page_store *s = make_store(10 * PS);
+  uint8_t page[PS];
+  fill_page(page, 1, 0, 1);
+  struct rum_store_alloc a = {.id = 1, .size = 6 * PS, .reserve = 6 * PS, .owner_id = 1, .owner_session = 1};
+  assert_int_equal(rum__page_store_alloc(s, &a), 0);
+  assert_int_equal(used(s), 6 * PS); /* committed, though nothing is stored */
+  a = (struct rum_store_alloc){.id = 2, .size = 5 * PS, .reserve = 5 * PS, .owner_id = 1, .owner_session = 1};
+  assert_int_equal(rum__page_store_alloc(s, &a), RUM_ENOSPC); /* 6 + 5 > 10 */
+  a.reserve = 4 * PS;
+  assert_int_equal(rum__page_store_alloc(s, &a), 0); /* 6 + 4 = 10: full */
+  /* Region 2 writes past its reservation: no room. Region 1 inside its own: fine. */
+  for (uint64_t i = 0; i < 4; i++) assert_int_equal(write_one(s, 2, i, page), 0);
+  assert_int_equal(write_one(s, 2, 4, page), RUM_ENOSPC);
+  for (uint64_t i = 0; i < 6; i++) assert_int_equal(write_one(s, 1, i, page), 0);
+  assert_int_equal(used(s), 10 * PS);
+  /* Growing a reservation needs free memory; freeing a region returns it all. */
+  assert_int_equal(rum__page_store_resize(s, 2, 5 * PS, 5 * PS), RUM_ENOSPC);
+  assert_int_equal(rum__page_store_free(s, 1), 0);
+  assert_int_equal(used(s), 4 * PS);
+  assert_int_equal(rum__page_store_resize(s, 2, 5 * PS, 5 * PS), 0);
+  assert_int_equal(used(s), 5 * PS);
+  assert_int_equal(write_one(s, 2, 4, page), 0);
+  /* A reservation larger than the region is capped at its size. */
+  a = (struct rum_store_alloc){.id = 3, .size = PS, .reserve = 100 * PS, .owner_id = 1, .owner_session = 1};
+  assert_int_equal(rum__page_store_alloc(s, &a), 0);
+  assert_int_equal(used(s), 6 * PS);
+  rum__page_store_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_alloc_lookup_free),
       cmocka_unit_test(test_named),
+      cmocka_unit_test(test_reservations),
       cmocka_unit_test(test_sparse_reads_zero),
       cmocka_unit_test(test_write_read_roundtrip),
       cmocka_unit_test(test_repeated_index_last_wins),

@@ -56,7 +56,7 @@ static struct rum_msg_alloc_req s_alloc_named(void) {
       .name = sample_name};
 }
 static struct rum_msg_alloc_req s_alloc_plain(void) {
-  return (struct rum_msg_alloc_req){.region_id = 0x0123456789abcdefu, .size = 3 * 4096 + 5};
+  return (struct rum_msg_alloc_req){.region_id = 0x0123456789abcdefu, .size = 3 * 4096 + 5, .reserve = 2 * 4096};
 }
 static struct rum_msg_stat_resp s_stat;
 static struct rum_msg_regions_resp s_regions;
@@ -259,7 +259,7 @@ static size_t build_sample(int which, uint8_t *b, int (**decode)(const uint8_t *
     break;
   }
   case 16: {
-    struct rum_msg_resize_req m = {5, 8192};
+    struct rum_msg_resize_req m = {5, 8192, 4096};
     n = rum__wire_encode_resize_req(b, cap, &m);
     *decode = dec_resize_req;
     break;
@@ -380,18 +380,19 @@ static void test_round_trip_alloc_free_resize_copy(void **state) {
   (void)state;
   struct rum_msg_alloc_req a = s_alloc_named(), a2;
   int n = rum__wire_encode_alloc_req(buf, sizeof buf, &a);
-  assert_int_equal(n, 22 + (int)strlen(sample_name));
+  assert_int_equal(n, 30 + (int)strlen(sample_name));
   assert_int_equal(rum__wire_decode_alloc_req(buf, (size_t)n, &a2), 0);
   assert_true(a2.region_id == a.region_id);
   assert_true(a2.size == a.size);
   assert_int_equal(a2.flags, a.flags);
   assert_int_equal(a2.name_len, a.name_len);
-  assert_ptr_equal(a2.name, (const char *)buf + 22); /* points into the input */
+  assert_true(a2.reserve == a.reserve);
+  assert_ptr_equal(a2.name, (const char *)buf + 30); /* points into the input */
   assert_memory_equal(a2.name, sample_name, a.name_len);
 
   a = s_alloc_plain();
-  assert_int_equal(rum__wire_encode_alloc_req(buf, sizeof buf, &a), 22);
-  assert_int_equal(rum__wire_decode_alloc_req(buf, 22, &a2), 0);
+  assert_int_equal(rum__wire_encode_alloc_req(buf, sizeof buf, &a), 30);
+  assert_int_equal(rum__wire_decode_alloc_req(buf, 30, &a2), 0);
   assert_true(a2.region_id == a.region_id && a2.size == a.size);
   assert_int_equal(a2.flags, 0);
   assert_int_equal(a2.name_len, 0);
@@ -406,9 +407,9 @@ static void test_round_trip_alloc_free_resize_copy(void **state) {
   assert_int_equal(rum__wire_decode_free_req(buf, 8, &f2), 0);
   assert_true(f2.region_id == f.region_id);
 
-  struct rum_msg_resize_req z = {42, UINT64_MAX}, z2;
-  assert_int_equal(rum__wire_encode_resize_req(buf, sizeof buf, &z), 16);
-  assert_int_equal(rum__wire_decode_resize_req(buf, 16, &z2), 0);
+  struct rum_msg_resize_req z = {42, UINT64_MAX, UINT64_MAX}, z2;
+  assert_int_equal(rum__wire_encode_resize_req(buf, sizeof buf, &z), 24);
+  assert_int_equal(rum__wire_decode_resize_req(buf, 24, &z2), 0);
   assert_true(z2.region_id == 42 && z2.new_size == UINT64_MAX);
 
   struct rum_msg_copy_req c = {11, 12, PAGE_LIMIT - 100, 100}, c2;
@@ -628,11 +629,11 @@ static void test_names_and_flags_bounded(void **state) {
   assert_int_equal(rum__wire_encode_alloc_req(buf, sizeof buf, &a), RUM_EINVAL);
   /* A name with a space, and an over-long name. */
   static const char spaced[] = "a b";
-  a = (struct rum_msg_alloc_req){rum__wire_named_region_id(spaced, 3), 1, RUM_REGION_F_NAMED, 3, spaced};
+  a = (struct rum_msg_alloc_req){rum__wire_named_region_id(spaced, 3), 1, 0, RUM_REGION_F_NAMED, 3, spaced};
   assert_int_equal(rum__wire_encode_alloc_req(buf, sizeof buf, &a), RUM_EINVAL);
   char longname[RUM_WIRE_NAME_MAX + 1];
   memset(longname, 'q', sizeof longname);
-  a = (struct rum_msg_alloc_req){rum__wire_named_region_id(longname, sizeof longname), 1,
+  a = (struct rum_msg_alloc_req){rum__wire_named_region_id(longname, sizeof longname), 1, 0,
                                  RUM_REGION_F_NAMED, sizeof longname, longname};
   assert_int_equal(rum__wire_encode_alloc_req(buf, sizeof buf, &a), RUM_EINVAL);
   /* An unnamed region with a name, or with a named-looking id. */
@@ -648,16 +649,16 @@ static void test_names_and_flags_bounded(void **state) {
   a = s_alloc_named();
   int n = rum__wire_encode_alloc_req(buf, sizeof buf, &a);
   assert_true(n > 0);
-  buf[22] = ' ';
+  buf[30] = ' ';
   assert_int_equal(rum__wire_decode_alloc_req(buf, (size_t)n, &a), RUM_EPROTO);
   n = rum__wire_encode_alloc_req(buf, sizeof buf, (a = s_alloc_named(), &a));
   buf[0] ^= 1; /* id no longer the name's */
   assert_int_equal(rum__wire_decode_alloc_req(buf, (size_t)n, &a), RUM_EPROTO);
   n = rum__wire_encode_alloc_req(buf, sizeof buf, (a = s_alloc_named(), &a));
-  rum__put_u32(buf + 16, RUM_REGION_F_NAMED | 8u);
+  rum__put_u32(buf + 24, RUM_REGION_F_NAMED | 8u);
   assert_int_equal(rum__wire_decode_alloc_req(buf, (size_t)n, &a), RUM_EPROTO);
   n = rum__wire_encode_alloc_req(buf, sizeof buf, (a = s_alloc_named(), &a));
-  rum__put_u32(buf + 16, 0); /* not named, yet a name follows */
+  rum__put_u32(buf + 24, 0); /* not named, yet a name follows */
   assert_int_equal(rum__wire_decode_alloc_req(buf, (size_t)n, &a), RUM_EPROTO);
 
   struct rum_msg_attach_req at = {0, ""};
