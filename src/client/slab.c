@@ -74,8 +74,7 @@ static void list_push(struct rum_slab **head, struct rum_slab *s) {
 static void slab_destroy(struct rum_slab_allocator *a, struct rum_slab *s) {
   s->region->owner = NULL;
   a->ops.region_free(a->ctx, s->region);
-  a->classes[s->cls].nslabs--;
-  free(s);
+  free(s); /* the caller took it off its class's count, under the class lock */
 }
 
 void rum__slab_uninit(struct rum_slab_allocator *a) {
@@ -91,8 +90,8 @@ void rum__slab_uninit(struct rum_slab_allocator *a) {
       list_remove(&c->full, s);
       slab_destroy(a, s);
     }
-    if (c->spare != NULL) slab_destroy(a, c->spare);
-    c->spare = NULL;
+    c->nempty = 0;
+    c->nslabs = 0;
     pthread_mutex_destroy(&c->lock);
   }
 }
@@ -144,17 +143,14 @@ void *rum__slab_alloc(struct rum_slab_allocator *a, size_t size, bool *zeroed, i
   pthread_mutex_lock(&c->lock);
   struct rum_slab *s = c->partial;
   if (s == NULL) {
-    if (c->spare != NULL) {
-      s = c->spare;
-      c->spare = NULL;
-    } else {
-      s = slab_new(a, cls, err);
-      if (s == NULL) {
-        pthread_mutex_unlock(&c->lock);
-        return NULL;
-      }
+    s = slab_new(a, cls, err);
+    if (s == NULL) {
+      pthread_mutex_unlock(&c->lock);
+      return NULL;
     }
     list_push(&c->partial, s);
+  } else if (s->nused == 0) {
+    c->nempty--;
   }
   uint32_t idx = take_object(s);
   s->nused++;
@@ -202,15 +198,19 @@ int rum__slab_free(struct rum_slab_allocator *a, struct rum_region *r, void *ptr
   s->nused--;
   struct rum_slab *destroy = NULL;
   if (s->nused == 0) {
-    list_remove(&c->partial, s);
-    if (c->spare == NULL) {
-      c->spare = s;
+    uint64_t in_use = c->nslabs - c->nempty - 1;
+    uint64_t keep = in_use / 4 > RUM_SLAB_KEEP_EMPTY ? in_use / 4 : RUM_SLAB_KEEP_EMPTY;
+    if (c->nempty < keep) {
+      c->nempty++; /* stays in the partial list, warm */
     } else {
+      list_remove(&c->partial, s);
+      c->nslabs--;
       destroy = s;
     }
   }
-  if (destroy != NULL) slab_destroy(a, destroy);
   pthread_mutex_unlock(&c->lock);
+  /* Outside the class lock: destroying a region is a round trip to its nodes. */
+  if (destroy != NULL) slab_destroy(a, destroy);
   return 0;
 }
 

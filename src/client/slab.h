@@ -36,7 +36,7 @@ struct rum_slab_ops {
 
 struct rum_slab {
   struct rum_region *region;
-  struct rum_slab *prev, *next; /* in its class's partial or full list, or spare */
+  struct rum_slab *prev, *next; /* in its class's partial or full list */
   uint32_t cls;
   uint32_t nobj, nused;
   uint32_t hwm;     /* objects at or above this index were never handed out: zeros */
@@ -51,9 +51,15 @@ struct rum_slab_class {
   uint32_t nobj;         /* objects per slab */
   struct rum_slab *partial; /* slabs with a free object */
   struct rum_slab *full;    /* slabs without one */
-  struct rum_slab *spare;   /* one empty slab kept to avoid region churn */
+  /* Empty slabs stay in the partial list, up to a quarter of the slabs in use (at
+   * least RUM_SLAB_KEEP_EMPTY): a program that frees a burst and allocates again
+   * (Lua's collector) then reuses warm slabs instead of destroying regions and
+   * zero-filling new ones. */
+  uint64_t nempty;
   uint64_t nslabs;
 };
+
+enum { RUM_SLAB_KEEP_EMPTY = 4 };
 
 struct rum_slab_allocator {
   struct rum_slab_class classes[RUM_SLAB_CLASSES];
