@@ -100,9 +100,6 @@ void rum__cache_staging_give(struct rum_cache *c, unsigned i) {
   atomic_store_explicit(&c->staging_busy[i], false, memory_order_release);
 }
 
-static void staging_give(struct rum_cache *c, unsigned i) { rum__cache_staging_give(c, i); }
-
-#define fatal_page rum__cache_fatal_page
 _Noreturn void rum__cache_fatal_page(const char *what, const struct rum_region *r, uint64_t page,
                                      const struct rum_store_error *err) {
   char msg[320];
@@ -147,8 +144,6 @@ void rum__cache_frames_give(struct rum_cache *c, const uint32_t *f, unsigned n) 
   rum__spin_unlock(&c->lock);
 }
 
-static void frames_push(struct rum_cache *c, const uint32_t *f, unsigned n) { rum__cache_frames_give(c, f, n); }
-
 void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, bool drop) {
   const struct rum_fault_ops *ops = c->fault->ops;
   for (unsigned i = 0; i < n;) {
@@ -162,7 +157,7 @@ void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsign
     size_t len = (size_t)(j - i) * RUM_PAGE_SIZE;
     if (v[i].keep) {
       /* Write-back failed: the pages stay resident and dirty, writable again. */
-      if (ops->make_writable(c->fault, addr, len) != 0) fatal_page("cannot unprotect", r, v[i].page, NULL);
+      if (ops->make_writable(c->fault, addr, len) != 0) rum__cache_fatal_page("cannot unprotect", r, v[i].page, NULL);
       for (unsigned k = i; k < j; k++) rum__page_set(r, v[k].page, RUM_PAGE_DIRTY, false);
     } else if (!drop) {
       for (unsigned k = i; k < j; k++) {
@@ -170,7 +165,7 @@ void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsign
         if (v[k].dirty) atomic_fetch_sub(&r->ndirty, 1);
       }
     } else {
-      if (ops->drop(c->fault, addr, len) != 0) fatal_page("cannot evict", r, v[i].page, NULL);
+      if (ops->drop(c->fault, addr, len) != 0) rum__cache_fatal_page("cannot evict", r, v[i].page, NULL);
       uint32_t frames[RUM_WIRE_MAX_PAGES];
       unsigned nf = 0;
       for (unsigned k = i; k < j; k++) {
@@ -178,11 +173,11 @@ void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsign
         r->frame[v[k].page] = 0;
         if (f != 0) frames[nf++] = f - 1;
         if (nf == RUM_WIRE_MAX_PAGES) {
-          frames_push(c, frames, nf);
+          rum__cache_frames_give(c, frames, nf);
           nf = 0;
         }
       }
-      frames_push(c, frames, nf);
+      rum__cache_frames_give(c, frames, nf);
       for (unsigned k = i; k < j; k++) {
         if (v[k].dirty) atomic_fetch_sub(&r->ndirty, 1);
         rum__page_set(r, v[k].page, RUM_PAGE_ABSENT, v[k].dirty);
@@ -197,9 +192,9 @@ void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsign
 
 /* CLOCK: sweep from the hand, giving pages with the reference bit a second chance,
  * and claim up to want victims. Then write back the dirty ones in one batch and drop
- * them all. Returns the number of frames freed, or a negative code when nothing could
- * be freed because write-back failed. */
-static int evict_some(struct rum_cache *c, unsigned want) {
+ * them all. Returns the number of frames freed, or a negative code (and *err) when
+ * nothing could be freed because write-back failed. */
+static int evict_some(struct rum_cache *c, unsigned want, struct rum_store_error *err) {
   struct rum_victim v[RUM_WIRE_MAX_PAGES];
   unsigned nv = 0;
   if (want > RUM_WIRE_MAX_PAGES) want = RUM_WIRE_MAX_PAGES;
@@ -226,7 +221,7 @@ static int evict_some(struct rum_cache *c, unsigned want) {
     if (v[i].dirty) dirty[nd++] = v[i];
   int rc = 0;
   if (nd > 0) {
-    rc = rum__writeback_victims(c, dirty, nd);
+    rc = rum__writeback_victims(c, dirty, nd, err);
     for (unsigned i = 0, k = 0; i < nv && k < nd; i++)
       if (v[i].dirty) v[i].keep = dirty[k++].keep;
   }
@@ -241,15 +236,16 @@ unsigned rum__cache_frames_take(struct rum_cache *c, uint32_t *out, unsigned wan
   unsigned got = frames_pop(c, out, want);
   if (got == want) return got;
   unsigned batch = want - got > c->evict_batch ? want - got : c->evict_batch;
-  int rc = evict_some(c, batch);
+  struct rum_store_error err = {0, 0};
+  int rc = evict_some(c, batch, &err);
   got += frames_pop(c, out + got, want - got);
   for (unsigned tries = 0; got == 0; tries++) {
     if (rc < 0 && tries > 100) {
-      struct rum_store_error err = {0, rc};
-      fatal_page("no cache frame: dirty pages cannot be written back", r, page, &err);
+      err.code = rc;
+      rum__cache_fatal_page("no cache frame: dirty pages cannot be written back", r, page, &err);
     }
     sched_yield(); /* other threads hold every frame busy; they will finish */
-    rc = evict_some(c, c->evict_batch);
+    rc = evict_some(c, c->evict_batch, &err);
     got = frames_pop(c, out, want);
   }
   return got;
@@ -259,9 +255,11 @@ unsigned rum__cache_frames_take(struct rum_cache *c, uint32_t *out, unsigned wan
 
 /* Pages a fault at page should bring: the window doubles while faults land just
  * after the previous fill (a sequential scan) and falls back to one page otherwise.
- * *streaming says the window was at its largest already: the scan is sequential
- * for sure, so the windows after it are worth fetching ahead. */
-static unsigned readahead_window(struct rum_cache *c, struct rum_region *r, uint64_t page, bool *streaming) {
+ * *sequential says the fault continues the previous fill; *streaming that the window
+ * was at its largest already: the scan is sequential for sure, so the windows after
+ * it are worth fetching ahead. */
+static unsigned readahead_window(struct rum_cache *c, struct rum_region *r, uint64_t page, bool *sequential_out,
+                                 bool *streaming) {
   uint64_t expected = atomic_load_explicit(&r->next_expected, memory_order_relaxed);
   uint32_t w = atomic_load_explicit(&r->ra_window, memory_order_relaxed), before = w;
   bool sequential = page == expected && page != 0;
@@ -273,39 +271,53 @@ static unsigned readahead_window(struct rum_cache *c, struct rum_region *r, uint
   uint64_t cap = c->capacity / 8;
   if (w > cap) w = (uint32_t)(cap > 0 ? cap : 1);
   atomic_store_explicit(&r->ra_window, w, memory_order_relaxed);
+  *sequential_out = sequential;
   *streaming = sequential && w == before;
   return w;
+}
+
+/* A fault reached a read-ahead window: the scan streams, at the largest window. */
+static unsigned streaming_window(struct rum_cache *c, struct rum_region *r) {
+  uint64_t w = c->max_readahead, cap = c->capacity / 8;
+  if (w > cap) w = cap > 0 ? cap : 1;
+  atomic_store_explicit(&r->ra_window, (uint32_t)w, memory_order_relaxed);
+  return (unsigned)w;
 }
 
 static bool page_is_zero(const struct rum_region *r, uint8_t v) { return rum__cache_page_is_zero(r, v); }
 
 void rum__cache_publish(struct rum_cache *c, struct rum_region *r, uint64_t page, unsigned n, const uint32_t *fr,
-                        bool write) {
+                        unsigned ndirty) {
+  /* Every page starts referenced, read-ahead ones too: a scan reads them without a
+   * fault (nothing else would set the bit), and the hand sweeps frames in index
+   * order, which after a refresh or free is unrelated to fill order, so without the
+   * second chance it would evict pages brought a moment ago for the scan. */
   rum__spin_lock(&c->lock);
   for (unsigned i = 0; i < n; i++) {
     c->frames[fr[i]].region = r;
     c->frames[fr[i]].page = page + i;
-    atomic_store_explicit(&c->frames[fr[i]].ref, i == 0, memory_order_relaxed);
+    atomic_store_explicit(&c->frames[fr[i]].ref, 1, memory_order_relaxed);
   }
   rum__spin_unlock(&c->lock);
   for (unsigned i = 0; i < n; i++) r->frame[page + i] = fr[i] + 1;
   atomic_fetch_add(&r->nresident, n);
   atomic_fetch_add(&c->resident, n);
   atomic_store_explicit(&r->next_expected, page + n, memory_order_relaxed);
-  if (write) {
-    atomic_fetch_add(&r->ndirty, 1);
+  if (ndirty > 0) {
+    atomic_fetch_add(&r->ndirty, ndirty);
     count(&c->counters.write_faults, 1);
   }
-  rum__page_set(r, page, write ? RUM_PAGE_DIRTY : RUM_PAGE_CLEAN, false);
-  for (unsigned i = 1; i < n; i++) rum__page_set(r, page + i, RUM_PAGE_CLEAN, false);
+  for (unsigned i = 0; i < n; i++) rum__page_set(r, page + i, i < ndirty ? RUM_PAGE_DIRTY : RUM_PAGE_CLEAN, false);
 }
 
 /* Fill pages starting at page, which the caller moved to FETCHING; claims up to
  * want - 1 following absent pages of the same kind (zero or fetched). The first page
- * is made writable and dirty when write is set. Returns the number of pages filled,
- * or a negative code (fetch failed; the pages are ABSENT again). */
+ * is made writable and dirty when write is set; every page is when write_all is set
+ * too (a sequential writer: it would otherwise take a second fault on each page).
+ * Returns the number of pages filled, or a negative code (fetch failed; the pages
+ * are ABSENT again). */
 static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsigned want, bool write,
-                struct rum_store_error *err) {
+                bool write_all, struct rum_store_error *err) {
   uint64_t npages = atomic_load_explicit(&r->npages, memory_order_acquire);
   if (want > npages - page) want = (unsigned)(npages - page);
   if (want == 0) want = 1;
@@ -319,16 +331,17 @@ static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsign
     if (!rum__page_cas(r, page + n, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL)) break;
     n++;
   }
-  if (n < got) frames_push(c, fr + n, got - n);
+  if (n < got) rum__cache_frames_give(c, fr + n, got - n);
   const struct rum_fault_ops *ops = c->fault->ops;
   uint8_t *addr = rum__region_page_addr(r, page);
   size_t len = (size_t)n * RUM_PAGE_SIZE;
+  bool writable = write && (n == 1 || write_all);
   int rc;
   if (zero) {
-    rc = ops->install(c->fault, addr, NULL, len, write && n == 1);
+    rc = ops->install(c->fault, addr, NULL, len, writable);
     count(&c->counters.zero_fills, n);
   } else {
-    uint8_t *target = ops->fill_target(c->fault, addr);
+    uint8_t *target = ops->fill_target(c->fault, addr, len);
     unsigned staging = RUM_CACHE_STAGING;
     if (target == NULL) {
       staging = staging_take(c);
@@ -336,29 +349,29 @@ static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsign
     }
     rc = c->store.fetch(c->store_ctx, r, page, n, target, err);
     if (rc != 0) {
-      if (staging < RUM_CACHE_STAGING) staging_give(c, staging);
+      if (staging < RUM_CACHE_STAGING) rum__cache_staging_give(c, staging);
       count(&c->counters.fetch_errors, 1);
       ops->drop(c->fault, addr, len); /* the alias may hold part of a reply */
-      frames_push(c, fr, n);
+      rum__cache_frames_give(c, fr, n);
       for (unsigned i = 0; i < n; i++) rum__page_set(r, page + i, RUM_PAGE_ABSENT, false);
       return rc;
     }
-    rc = ops->install(c->fault, addr, target, len, write && n == 1);
-    if (staging < RUM_CACHE_STAGING) staging_give(c, staging);
+    rc = ops->install(c->fault, addr, target, len, writable);
+    if (staging < RUM_CACHE_STAGING) rum__cache_staging_give(c, staging);
   }
-  if (rc == 0 && write && n > 1) rc = ops->make_writable(c->fault, addr, RUM_PAGE_SIZE);
+  if (rc == 0 && write && !writable) rc = ops->make_writable(c->fault, addr, RUM_PAGE_SIZE);
   if (rc != 0) {
     struct rum_store_error ierr = {0, rc};
-    fatal_page("cannot install page", r, page, &ierr);
+    rum__cache_fatal_page("cannot install page", r, page, &ierr);
   }
   if (n > 1) count(&c->counters.readahead, n - 1);
-  rum__cache_publish(c, r, page, n, fr, write);
+  rum__cache_publish(c, r, page, n, fr, write ? (writable ? n : 1) : 0);
   return (int)n;
 }
 
 static _Noreturn void fatal_lost(const struct rum_region *r, uint64_t page, int lost) {
   struct rum_store_error err = {(uint32_t)(lost - 1), RUM_ELEASE};
-  fatal_page("region lost (its lease expired or its node restarted)", r, page, &err);
+  rum__cache_fatal_page("region lost (its lease expired or its node restarted)", r, page, &err);
 }
 
 int rum__cache_fault(void *cache, void *addr, int is_write) {
@@ -377,15 +390,17 @@ int rum__cache_fault(void *cache, void *addr, int is_write) {
     case RUM_PAGE_ABSENT:
       if (rum__page_cas(r, page, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL)) {
         struct rum_store_error err = {0, 0};
-        bool streaming;
-        unsigned window = readahead_window(c, r, page, &streaming);
-        int rc = fill(c, r, page, window, is_write == 1, &err);
+        bool sequential, streaming;
+        unsigned window = readahead_window(c, r, page, &sequential, &streaming);
+        /* A sequential writer gets the window writable and dirty at once. */
+        int rc = fill(c, r, page, window, is_write == 1, is_write == 1 && sequential, &err);
         if (rc < 0) {
           if (err.code == 0) err.code = rc;
-          fatal_page("cannot fetch page", r, page, &err);
+          rum__cache_fatal_page("cannot fetch page", r, page, &err);
         }
         count(&c->counters.read_faults, 1);
-        if (streaming && c->readahead_depth > 0) rum__readahead_more(c, r, page, window);
+        if (streaming && window >= RUM_READAHEAD_MIN_WINDOW && c->readahead_depth > 0)
+          rum__readahead_more(c, r, page, window);
         return 0;
       }
       break;
@@ -394,7 +409,8 @@ int rum__cache_fault(void *cache, void *addr, int is_write) {
        * pipeline full by starting the next one. */
       if (c->readahead_depth > 0 && rum__readahead_help(c, r, page)) {
         count(&c->counters.readahead_waits, 1);
-        rum__readahead_more(c, r, page, atomic_load_explicit(&r->ra_window, memory_order_relaxed));
+        count(&c->counters.read_faults, 1);
+        rum__readahead_more(c, r, page, streaming_window(c, r));
         break;
       }
       /* fall through */
@@ -413,7 +429,7 @@ int rum__cache_fault(void *cache, void *addr, int is_write) {
       if (rum__page_cas(r, page, RUM_PAGE_CLEAN, RUM_PAGE_BUSY, NULL)) {
         uint8_t *pa = rum__region_page_addr(r, page);
         if (c->fault->ops->make_writable(c->fault, pa, RUM_PAGE_SIZE) != 0)
-          fatal_page("cannot make page writable", r, page, NULL);
+          rum__cache_fatal_page("cannot make page writable", r, page, NULL);
         atomic_fetch_add(&r->ndirty, 1);
         touch(c, r, page);
         rum__page_set(r, page, RUM_PAGE_DIRTY, false);
@@ -440,7 +456,7 @@ int rum__cache_prefetch(struct rum_cache *c, struct rum_region *r, uint64_t firs
     }
     uint64_t want = end - p > c->max_readahead ? c->max_readahead : end - p;
     struct rum_store_error err = {0, 0};
-    int rc = fill(c, r, p, (unsigned)want, false, &err);
+    int rc = fill(c, r, p, (unsigned)want, false, false, &err);
     if (rc < 0) return rc;
     p += (uint64_t)rc;
   }

@@ -82,6 +82,7 @@ struct rum_frame {
 enum {
   RUM_CACHE_READAHEAD_OPS = 8, /* asynchronous read-ahead windows in flight at most */
   RUM_CACHE_READAHEAD_DEPTH = 4,
+  RUM_READAHEAD_MIN_WINDOW = 4, /* smaller windows (tiny caches, max_readahead 1): no async */
   /* Fetch buffers for backends that install by copy: one per window in flight plus
    * room for synchronous fills by several threads. */
   RUM_CACHE_STAGING = 8 + RUM_CACHE_READAHEAD_OPS,
@@ -161,8 +162,9 @@ struct rum_victim {
   bool keep;   /* write-back failed: return to DIRTY instead of dropping */
 };
 /* Write back the claimed dirty victims v[0..n) (n <= RUM_WIRE_MAX_PAGES), sorted.
- * Protects them against writes first. Sets keep on failure. Returns 0 or RUM_E*. */
-int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n);
+ * Protects them against writes first. Sets keep on failure. Returns 0 or RUM_E*
+ * (then *err, if not NULL, says which node failed and how). */
+int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, struct rum_store_error *err);
 /* Drop the claimed victims (drop=true: evict; else make them CLEAN again) and
  * release their frames. Coalesces contiguous runs into one system call. */
 void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, bool drop);
@@ -178,9 +180,9 @@ void rum__cache_frames_give(struct rum_cache *c, const uint32_t *f, unsigned n);
 unsigned rum__cache_staging_try(struct rum_cache *c);
 void rum__cache_staging_give(struct rum_cache *c, unsigned i);
 /* Make pages [page, page + n), installed and held by this thread (FETCHING), resident
- * in frames fr: CLEAN, or the first one DIRTY when write is set. */
+ * in frames fr: the first ndirty of them DIRTY (installed writable), the rest CLEAN. */
 void rum__cache_publish(struct rum_cache *c, struct rum_region *r, uint64_t page, unsigned n, const uint32_t *fr,
-                        bool write);
+                        unsigned ndirty);
 /* Whether page v of r reads as zeros without asking a node. */
 static inline bool rum__cache_page_is_zero(const struct rum_region *r, uint8_t v) {
   return r->fresh && !(v & RUM_PAGE_STORED);

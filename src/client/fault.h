@@ -31,9 +31,10 @@ struct rum_fault_ops {
    * context. unmap_region also discards every page in it. */
   int (*map_region)(struct rum_fault_backend *b, uint8_t *addr, size_t len);
   void (*unmap_region)(struct rum_fault_backend *b, uint8_t *addr, size_t len);
-  /* Where the bytes of the page at addr can be written before install (the alias),
-   * or NULL when install must copy from a buffer of the caller's (uffd). */
-  uint8_t *(*fill_target)(struct rum_fault_backend *b, uint8_t *addr);
+  /* Where the bytes of [addr, addr+len) can be written before install (the alias,
+   * its memory allocated already so that writing there takes no page faults), or
+   * NULL when install must copy from a buffer of the caller's (uffd). */
+  uint8_t *(*fill_target)(struct rum_fault_backend *b, uint8_t *addr, size_t len);
   /* Make [addr, addr+len) visible: read-only, or read-write when writable. src holds
    * the bytes; NULL means zeros (the range is known to be zero); src ==
    * fill_target(addr) means they are in place already. Returns 0 or a negative errno. */

@@ -69,9 +69,10 @@ static void uffd_unmap_region(struct rum_fault_backend *b, uint8_t *addr, size_t
   mprotect(addr, len, PROT_NONE);
 }
 
-static uint8_t *uffd_fill_target(struct rum_fault_backend *b, uint8_t *addr) {
+static uint8_t *uffd_fill_target(struct rum_fault_backend *b, uint8_t *addr, size_t len) {
   (void)b;
   (void)addr;
+  (void)len;
   return NULL;
 }
 

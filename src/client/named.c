@@ -49,16 +49,6 @@ void *rum__client_alloc_named(struct rum_client *cl, const char *name, size_t si
   struct rum_region *r = NULL;
   int rc = RUM_EEXIST;
   if (find_attached(cl, name) != NULL) goto out;
-  /* Ask the name's home first. Its ALLOC handler takes a second ALLOC of the same
-   * name, size and flags from the same session for a retry of the first and answers
-   * success, so after rum_detach this process would "create" the existing region
-   * again instead of getting EEXIST. Another process racing between this lookup and
-   * our ALLOC still gets EEXIST from the node (different session). */
-  uint64_t found_id, found_size;
-  uint32_t found_flags;
-  rc = cl->remote.attach(cl->remote_ctx, name, strlen(name), &found_id, &found_size, &found_flags);
-  if (rc == 0) rc = RUM_EEXIST;
-  if (rc != RUM_ENOENT) goto out;
   uint64_t npages = rum__pages_for(size);
   struct rum_region_spec spec = {
       .id = rum__wire_named_region_id(name, strlen(name)),

@@ -1,5 +1,8 @@
 /* Opening the client's network side: machines.csv, the cluster key, the transport,
  * one RPC endpoint, HELLO to every node, the ring. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -55,6 +58,12 @@ static int load_config(struct rum_net *net, const char *path) {
   }
   net->nnodes = net->machines.nnodes;
   return 0;
+}
+
+static bool all_loopback(const struct rum_net *net) {
+  for (unsigned i = 0; i < net->nnodes; i++)
+    if ((ntohl(net->nodes[i].addr.ipv4) >> 24) != 127) return false;
+  return net->nnodes > 0;
 }
 
 /* HELLO every node at once; the ones that answer are up. */
@@ -134,6 +143,10 @@ int rum__net_open(const char *path_arg, struct rum_net **out) {
       .kind = net->machines.transport[0] != '\0' && getenv("RUM_TRANSPORT") == NULL ? net->machines.transport : NULL,
       .mtu = net->machines.mtu,
   };
+  /* A cluster on this host: bind to loopback, so that the udp transport uses 64 KiB
+   * frames as the nodes do. Bound to "any" it took the Ethernet size, and a 64-page
+   * write-back went out as 178 frames instead of 5 (0.2 GB/s of write-back). */
+  if (all_loopback(net)) tc.bind_ipv4 = htonl(INADDR_LOOPBACK);
   rc = rum__transport_open(&tc, &net->transport);
   if (rc != 0) {
     RUM_LOG_E("rum_init: cannot open the transport: %s", rum_strerror(rc));

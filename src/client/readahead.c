@@ -66,7 +66,7 @@ static int window_start(struct rum_cache *c, struct rum_readahead *ra, struct ru
   if (n < got) rum__cache_frames_give(c, ra->frames + n, got - n);
   const struct rum_fault_ops *ops = c->fault->ops;
   uint8_t *addr = rum__region_page_addr(r, first);
-  uint8_t *target = ops->fill_target(c->fault, addr);
+  uint8_t *target = ops->fill_target(c->fault, addr, (size_t)n * RUM_PAGE_SIZE);
   unsigned staging = RUM_CACHE_STAGING;
   if (target == NULL) {
     staging = rum__cache_staging_try(c);
@@ -78,7 +78,11 @@ static int window_start(struct rum_cache *c, struct rum_readahead *ra, struct ru
   }
   struct rum_fetch_op *op = c->store.fetch_start(c->store_ctx, r, first, n, target);
   if (op == NULL) {
-    if (staging < RUM_CACHE_STAGING) rum__cache_staging_give(c, staging);
+    if (staging < RUM_CACHE_STAGING) {
+      rum__cache_staging_give(c, staging);
+    } else {
+      ops->drop(c->fault, addr, (size_t)n * RUM_PAGE_SIZE); /* give back what fill_target set up */
+    }
     unclaim(c, r, first, n, ra->frames);
     return -1;
   }
@@ -100,7 +104,11 @@ void rum__readahead_more(struct rum_cache *c, struct rum_region *r, uint64_t pag
   uint64_t depth = c->readahead_depth;
   if (depth * window > c->capacity / 4) depth = c->capacity / 4 / window;
   uint64_t npages = atomic_load_explicit(&r->npages, memory_order_acquire);
-  uint64_t limit = page + 1 + depth * window;
+  /* The window being read (at page) and depth more; ending at a chunk boundary so
+   * that the windows stay whole chunks as the scan moves on. */
+  uint64_t limit = page + (depth + 1) * window;
+  uint64_t aligned = limit & ~(uint64_t)(RUM_CHUNK_PAGES - 1);
+  if (aligned > page + window) limit = aligned;
   if (limit > npages) limit = npages;
   for (uint64_t p = page + 1; p < limit;) {
     uint8_t v = rum__page_load(r, p);
@@ -110,7 +118,11 @@ void rum__readahead_more(struct rum_cache *c, struct rum_region *r, uint64_t pag
     }
     struct rum_readahead *ra = slot_claim(c);
     if (ra == NULL) return;
-    uint64_t want = limit - p < window ? limit - p : window;
+    /* A window never crosses a chunk boundary: then it is one READ from one node, and
+     * the windows after it go to the next chunks' nodes, all at once. */
+    uint64_t chunk_end = ((p >> RUM_CHUNK_SHIFT) + 1) << RUM_CHUNK_SHIFT;
+    uint64_t end = p + window < chunk_end ? p + window : chunk_end;
+    uint64_t want = (end < limit ? end : limit) - p;
     int n = window_start(c, ra, r, p, (unsigned)want);
     if (n <= 0) slot_release(ra);
     if (n < 0) return;
@@ -118,17 +130,15 @@ void rum__readahead_more(struct rum_cache *c, struct rum_region *r, uint64_t pag
   }
 }
 
-/* Finish the window this thread claimed (COMPLETING): wait for its answers and
- * install them, or give the pages back on failure. */
-static void window_finish(struct rum_cache *c, struct rum_readahead *ra, bool install) {
+/* The op of the window this thread claimed (COMPLETING) is done with status rc:
+ * install its pages, or give them back on failure (or when not installing). */
+static void window_settle(struct rum_cache *c, struct rum_readahead *ra, int rc, bool install) {
   struct rum_region *r = atomic_load_explicit(&ra->region, memory_order_relaxed);
   uint64_t first = atomic_load_explicit(&ra->first, memory_order_relaxed);
   unsigned n = atomic_load_explicit(&ra->npages, memory_order_relaxed);
   const struct rum_fault_ops *ops = c->fault->ops;
   uint8_t *addr = rum__region_page_addr(r, first);
   size_t len = (size_t)n * RUM_PAGE_SIZE;
-  struct rum_store_error err = {0, 0};
-  int rc = c->store.fetch_finish(c->store_ctx, ra->op, true, &err);
   ra->op = NULL;
   if (rc != 0 || !install) {
     if (rc != 0) count(&c->counters.fetch_errors, 1);
@@ -145,8 +155,16 @@ static void window_finish(struct rum_cache *c, struct rum_readahead *ra, bool in
     rum__cache_fatal_page("cannot install page", r, first, &ierr);
   }
   count(&c->counters.readahead, n);
-  rum__cache_publish(c, r, first, n, ra->frames, false);
+  rum__cache_publish(c, r, first, n, ra->frames, 0);
   slot_release(ra);
+}
+
+/* Finish the window this thread claimed (COMPLETING): wait for its answers, then
+ * install them (or give the pages back). */
+static void window_finish(struct rum_cache *c, struct rum_readahead *ra, bool install) {
+  struct rum_store_error err = {0, 0};
+  int rc = c->store.fetch_finish(c->store_ctx, ra->op, true, &err);
+  window_settle(c, ra, rc, install);
 }
 
 bool rum__readahead_help(struct rum_cache *c, struct rum_region *r, uint64_t page) {

@@ -22,8 +22,14 @@
 enum {
   RUM_GRANULE_SHIFT = 16,
   RUM_GRANULE = 1 << RUM_GRANULE_SHIFT,
-  RUM_CHUNK_PAGES = 16,           /* pages per chunk: the unit of placement */
-  RUM_CHUNK_SHIFT = 4,
+  /* Pages per chunk, the unit of placement: as many as one READ or WRITE carries
+   * (RUM_WIRE_MAX_PAGES), so that a read-ahead window is one message to one node
+   * and the windows after it go to the next chunks' nodes at once. With 16-page
+   * chunks a window was four 64 KiB READs and a striped scan slower than a pinned one.
+   * Changing it moves every striped region's chunks: a named region written by a
+   * build with another chunk size reads back wrong. */
+  RUM_CHUNK_PAGES = 64,
+  RUM_CHUNK_SHIFT = 6,
   RUM_REGION_SLOTS_MAX = 1 << 20, /* regions alive at once */
 };
 
@@ -76,6 +82,11 @@ struct rum_region {
   /* Owner bookkeeping (allocator, names); not touched by the fault path. */
   void *owner;
   char *name;
+  /* The remote side's: bit i set = registered on the i-th memory node of the machines
+   * file (a region keeps its registration on a node after shrinking off its chunks
+   * there, so this can name more nodes than the current size homes on). 0 = unknown
+   * (attached: registered by another process). */
+  _Atomic uint64_t remote_nodes;
 };
 
 struct rum_extent {

@@ -39,6 +39,27 @@ static uint32_t name_home(struct rum_net *net, const char *name, size_t len) {
   return rum__ring_lookup(net->ring, rum__ring_name_key(name, len));
 }
 
+static uint64_t mask_of(struct rum_net *net, const struct node_set *s) {
+  uint64_t mask = 0;
+  for (unsigned i = 0; i < s->n; i++)
+    if (s->ids[i] <= RUM_NODE_ID_MAX && net->index_of[s->ids[i]] != 0) mask |= 1ull << (net->index_of[s->ids[i]] - 1);
+  return mask;
+}
+
+/* The nodes r is registered on: what this client recorded, else (attached regions)
+ * the homes of its first npages pages and its name's home. */
+static void registered_on(struct rum_net *net, const struct rum_region *r, uint64_t npages, struct node_set *s) {
+  uint64_t mask = atomic_load(&r->remote_nodes);
+  if (mask == 0) {
+    homes_of(net, r, npages, s);
+    if (r->name != NULL) set_add(s, name_home(net, r->name, strlen(r->name)));
+    return;
+  }
+  s->n = 0;
+  for (unsigned i = 0; i < net->nnodes; i++)
+    if (mask & (1ull << i)) set_add(s, net->nodes[i].id);
+}
+
 bool rum__net_region_homes(void *ctx, const struct rum_region *r, uint32_t node) {
   struct node_set s;
   homes_of(ctx, r, atomic_load(&r->npages), &s);
@@ -52,7 +73,10 @@ static int to_all(struct rum_net *net, const struct node_set *s, uint8_t type, c
   for (unsigned i = 0; i < s->n; i++) {
     memset(&calls[i], 0, sizeof calls[i]);
     struct rum_net_node *node = rum__net_node(net, s->ids[i]);
-    if (node == NULL) return RUM_EINVAL;
+    if (node == NULL) {
+      for (unsigned k = 0; k < s->n; k++) calls[k].status = RUM_EINVAL; /* nothing was sent */
+      return RUM_EINVAL;
+    }
     calls[i].to = node->addr;
     calls[i].type = type;
     calls[i].req_iovcnt = 1;
@@ -89,9 +113,11 @@ static int free_on(struct rum_net *net, const struct node_set *s, uint64_t id) {
 }
 
 /* ALLOC r with its exact size in bytes (r->user_size): nodes round up to pages for
- * storage, and rum_attach must report the size asked at rum_alloc_named. */
+ * storage, and rum_attach must report the size asked at rum_alloc_named. Nodes that
+ * answered go to done; with exists set, nodes answering EEXIST go there instead of
+ * failing the call (a resize meeting a registration it made before a shrink). */
 static int alloc_on(struct rum_net *net, const struct node_set *s, const struct rum_region *r,
-                    const char *name, size_t name_len, struct node_set *done) {
+                    const char *name, size_t name_len, struct node_set *done, struct node_set *exists) {
   uint8_t payload[SMALL_MSG];
   struct rum_msg_alloc_req m = {
       .region_id = r->id, .size = r->user_size, .flags = r->wire_flags,
@@ -102,17 +128,21 @@ static int alloc_on(struct rum_net *net, const struct node_set *s, const struct 
   struct rum_rpc_call *calls = malloc(sizeof(*calls) * RUM_MAX_NODES);
   uint8_t(*resp)[64] = malloc(64 * RUM_MAX_NODES);
   int rc = calls && resp ? to_all(net, s, RUM_MSG_ALLOC, payload, (size_t)len, calls, resp) : RUM_ENOMEM;
-  for (unsigned i = 0; calls != NULL && i < s->n; i++) {
+  int first_error = calls == NULL || resp == NULL ? rc : 0;
+  for (unsigned i = 0; calls != NULL && resp != NULL && i < s->n; i++) {
     if (calls[i].status == 0) {
       set_add(done, s->ids[i]);
+    } else if (calls[i].status == RUM_EEXIST && exists != NULL) {
+      set_add(exists, s->ids[i]);
     } else {
       RUM_LOG_D("ALLOC of region %#llx on node %u: %s (%s)", (unsigned long long)r->id, s->ids[i],
                 rum_strerror(calls[i].status), calls[i].errtext);
+      if (first_error == 0) first_error = calls[i].status;
     }
   }
   free(calls);
   free(resp);
-  return rc;
+  return first_error;
 }
 
 static int net_region_create(void *ctx, struct rum_region *r, const char *name, size_t name_len) {
@@ -128,57 +158,81 @@ static int net_region_create(void *ctx, struct rum_region *r, const char *name, 
     /* The name's home decides: EEXIST there means the name is taken. */
     struct node_set first = {.n = 0};
     set_add(&first, name_home(net, name, name_len));
-    rc = alloc_on(net, &first, r, name, name_len, &done);
+    rc = alloc_on(net, &first, r, name, name_len, &done, NULL);
     if (rc != 0) return rc;
     struct node_set rest = {.n = 0};
     for (unsigned i = 0; i < homes.n; i++)
       if (!set_has(&first, homes.ids[i])) set_add(&rest, homes.ids[i]);
     homes = rest;
   }
-  rc = alloc_on(net, &homes, r, name, name_len, &done);
+  rc = alloc_on(net, &homes, r, name, name_len, &done, NULL);
   if (rc != 0) {
     free_on(net, &done, r->id); /* nothing half-registered stays behind */
     return rc;
   }
+  atomic_store(&r->remote_nodes, mask_of(net, &done));
   if (r->kind != RUM_REGION_NAMED) count_regions(net, &done, 1);
   return 0;
 }
 
 static int net_region_destroy(void *ctx, struct rum_region *r, const char *name, size_t name_len) {
   struct rum_net *net = ctx;
-  struct node_set homes;
+  struct node_set where, homes;
+  /* Every node it was registered on, also those a shrink left without a chunk. */
+  registered_on(net, r, atomic_load(&r->npages), &where);
+  if (r->kind != RUM_REGION_NAMED) count_regions(net, &where, -1);
   homes_of(net, r, atomic_load(&r->npages), &homes);
-  if (name != NULL) set_add(&homes, name_home(net, name, name_len));
-  if (r->kind != RUM_REGION_NAMED) count_regions(net, &homes, -1);
-  return free_on(net, &homes, r->id);
+  for (unsigned i = 0; i < homes.n; i++) set_add(&where, homes.ids[i]);
+  if (name != NULL) set_add(&where, name_home(net, name, name_len));
+  return free_on(net, &where, r->id);
 }
 
-static int net_region_resize(void *ctx, struct rum_region *r, uint64_t old_npages) {
-  struct rum_net *net = ctx;
-  uint64_t npages = atomic_load(&r->npages);
-  struct node_set before, after, added = {.n = 0}, done = {.n = 0};
-  homes_of(net, r, old_npages, &before);
-  homes_of(net, r, npages, &after);
-  if (r->name != NULL) set_add(&before, name_home(net, r->name, strlen(r->name)));
-  for (unsigned i = 0; i < after.n; i++)
-    if (!set_has(&before, after.ids[i])) set_add(&added, after.ids[i]);
+/* RESIZE r to r->user_size on the nodes of s; nodes that do not know it (any more)
+ * are fine. Returns the first other error. */
+static int resize_on(struct rum_net *net, const struct node_set *s, const struct rum_region *r) {
   uint8_t payload[32];
   struct rum_msg_resize_req m = {.region_id = r->id, .new_size = r->user_size};
   int len = rum__wire_encode_resize_req(payload, sizeof payload, &m);
   if (len < 0) return len;
   struct rum_rpc_call *calls = malloc(sizeof(*calls) * RUM_MAX_NODES);
   uint8_t(*resp)[64] = malloc(64 * RUM_MAX_NODES);
-  int rc = calls && resp ? to_all(net, &before, RUM_MSG_RESIZE, payload, (size_t)len, calls, resp) : RUM_ENOMEM;
+  int rc = calls && resp ? to_all(net, s, RUM_MSG_RESIZE, payload, (size_t)len, calls, resp) : RUM_ENOMEM;
+  if (rc != 0 && calls != NULL && resp != NULL) {
+    rc = 0;
+    for (unsigned i = 0; i < s->n; i++)
+      if (calls[i].status != 0 && calls[i].status != RUM_ENOENT && rc == 0) rc = calls[i].status;
+  }
   free(calls);
   free(resp);
-  if (rc == 0 && added.n > 0) {
-    rc = alloc_on(net, &added, r, r->name, r->name ? strlen(r->name) : 0, &done);
+  return rc;
+}
+
+/* Register r on the nodes that home its new chunks and do not hold it yet, then
+ * tell every node holding it the new size. A node may hold it from before a shrink
+ * (this client's record says so; an attached region's record is rebuilt from the
+ * ALLOC answers: EEXIST means it is there already). */
+static int net_region_resize(void *ctx, struct rum_region *r, uint64_t old_npages) {
+  struct rum_net *net = ctx;
+  uint64_t npages = atomic_load(&r->npages);
+  struct node_set have, after, added = {.n = 0}, done = {.n = 0}, exists = {.n = 0};
+  registered_on(net, r, old_npages, &have);
+  homes_of(net, r, npages, &after);
+  for (unsigned i = 0; i < after.n; i++)
+    if (!set_has(&have, after.ids[i])) set_add(&added, after.ids[i]);
+  int rc = 0;
+  if (added.n > 0) {
+    rc = alloc_on(net, &added, r, r->name, r->name ? strlen(r->name) : 0, &done, &exists);
     if (rc != 0) {
       free_on(net, &done, r->id);
-    } else if (r->kind != RUM_REGION_NAMED) {
-      count_regions(net, &done, 1);
+      RUM_LOG_W("resizing region %#llx: %s", (unsigned long long)r->id, rum_strerror(rc));
+      return rc;
     }
+    if (r->kind != RUM_REGION_NAMED) count_regions(net, &done, 1);
   }
+  uint64_t before_mask = mask_of(net, &have);
+  for (unsigned i = 0; i < exists.n; i++) set_add(&have, exists.ids[i]);
+  rc = resize_on(net, &have, r);
+  atomic_store(&r->remote_nodes, before_mask | mask_of(net, &done) | mask_of(net, &exists));
   if (rc != 0) RUM_LOG_W("resizing region %#llx: %s", (unsigned long long)r->id, rum_strerror(rc));
   return rc;
 }

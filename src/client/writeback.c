@@ -35,7 +35,7 @@ void rum__victims_sort(struct rum_victim *v, unsigned n) {
   }
 }
 
-int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n) {
+int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, struct rum_store_error *err_out) {
   const struct rum_fault_ops *ops = c->fault->ops;
   if (n == 0) return 0;
   int rc = 0;
@@ -60,6 +60,7 @@ int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n
     for (unsigned i = 0; i < n; i++) v[i].keep = true;
     atomic_fetch_add_explicit(&c->counters.store_errors, 1, memory_order_relaxed);
     rum__log_signal_safe("rum: write-back failed; pages stay dirty; node ", err.node_id);
+    if (err_out != NULL) *err_out = (struct rum_store_error){err.node_id, rc};
     return rc;
   }
   atomic_fetch_add_explicit(&c->counters.writebacks, n, memory_order_relaxed);
@@ -78,7 +79,7 @@ static void wait_change(struct rum_region *r, uint64_t page, uint8_t seen) {
 }
 
 static int flush_batch(struct rum_cache *c, struct rum_victim *v, unsigned n) {
-  int rc = rum__writeback_victims(c, v, n);
+  int rc = rum__writeback_victims(c, v, n, NULL);
   rum__cache_finish_victims(c, v, n, false);
   return rc;
 }

@@ -1,4 +1,5 @@
 /* Reliable RPC: the endpoint, segmentation, and the caller side (see rpc.h). */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,8 @@ static void slot_finish(struct rum_rpc *rpc, struct rpc_slot *s, int status) {
   rpc->stats.calls++;
   if (status == RUM_ETIMEDOUT) rpc->stats.timeouts++;
   s->active = false;
+  unsigned index = (unsigned)(s - rpc->slots);
+  rpc->active_mask[index / 64] &= ~(1ull << (index % 64));
   atomic_store_explicit(&s->done, true, memory_order_release);
 }
 
@@ -306,35 +309,43 @@ static int send_request(struct rum_rpc *rpc, struct rpc_slot *s) {
   return rum__rpc_send_message(rpc, &call->to, call->type, flags, s->seq, call->req, call->req_iovcnt);
 }
 
+/* One active slot's timers: time the call out, or retransmit it; *next gets its next
+ * due time if earlier. io_lock held. */
+static void drive_slot_timer(struct rum_rpc *rpc, struct rpc_slot *s, uint64_t now, uint64_t *next) {
+  if (now >= s->deadline_ns) {
+    /* No snprintf here: this runs inside the fault handler. */
+    char *e = s->call->errtext;
+    size_t pos = 0;
+    rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, "no answer after ");
+    rum__text_add_u64(e, RUM_RPC_ERRTEXT_MAX, &pos, (now - s->first_send_ns) / 1000000);
+    rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, " ms and ");
+    rum__text_add_u64(e, RUM_RPC_ERRTEXT_MAX, &pos, s->call->retries);
+    rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, " retransmissions");
+    slot_finish(rpc, s, RUM_ETIMEDOUT);
+    return;
+  }
+  if (now - s->last_send_ns >= s->rto_ns) {
+    s->call->retries++;
+    rpc->stats.retransmits++;
+    s->rto_ns = s->rto_ns * 2 > (uint64_t)RPC_MAX_RTO_US * 1000 ? (uint64_t)RPC_MAX_RTO_US * 1000
+                                                                : s->rto_ns * 2;
+    (void)send_request(rpc, s);
+  }
+  uint64_t due = s->last_send_ns + s->rto_ns;
+  if (due > s->deadline_ns) due = s->deadline_ns;
+  if (due < *next) *next = due;
+}
+
 /* Retransmit or time out every active call whose timer expired; io_lock held.
  * Returns the earliest next timer (absolute ns). */
 static uint64_t drive_timers(struct rum_rpc *rpc, uint64_t now) {
   uint64_t next = now + 1000000;
-  for (int i = 0; i < RPC_SLOTS; i++) {
-    struct rpc_slot *s = &rpc->slots[i];
-    if (!s->active) continue;
-    if (now >= s->deadline_ns) {
-      /* No snprintf here: this runs inside the fault handler. */
-      char *e = s->call->errtext;
-      size_t pos = 0;
-      rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, "no answer after ");
-      rum__text_add_u64(e, RUM_RPC_ERRTEXT_MAX, &pos, (now - s->first_send_ns) / 1000000);
-      rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, " ms and ");
-      rum__text_add_u64(e, RUM_RPC_ERRTEXT_MAX, &pos, s->call->retries);
-      rum__text_add(e, RUM_RPC_ERRTEXT_MAX, &pos, " retransmissions");
-      slot_finish(rpc, s, RUM_ETIMEDOUT);
-      continue;
+  for (unsigned w = 0; w < RPC_SLOTS / 64; w++) {
+    /* A copy: slot_finish clears bits of the mask as we go. */
+    for (uint64_t bits = rpc->active_mask[w]; bits != 0; bits &= bits - 1) {
+      struct rpc_slot *s = &rpc->slots[w * 64 + (unsigned)__builtin_ctzll(bits)];
+      drive_slot_timer(rpc, s, now, &next);
     }
-    if (now - s->last_send_ns >= s->rto_ns) {
-      s->call->retries++;
-      rpc->stats.retransmits++;
-      s->rto_ns = s->rto_ns * 2 > (uint64_t)RPC_MAX_RTO_US * 1000 ? (uint64_t)RPC_MAX_RTO_US * 1000
-                                                                  : s->rto_ns * 2;
-      (void)send_request(rpc, s);
-    }
-    uint64_t due = s->last_send_ns + s->rto_ns;
-    if (due > s->deadline_ns) due = s->deadline_ns;
-    if (due < next) next = due;
   }
   return next;
 }
@@ -351,6 +362,7 @@ static struct rpc_slot *start_call(struct rum_rpc *rpc, struct rum_rpc_call *cal
     if (s->active || __atomic_load_n(&s->call, __ATOMIC_ACQUIRE) != NULL) continue;
     memset(&s->frags, 0, sizeof s->frags);
     s->active = true;
+    rpc->active_mask[(seq & (RPC_SLOTS - 1)) / 64] |= 1ull << (seq % 64);
     s->seq = seq;
     s->call = call;
     atomic_store(&s->done, false);
@@ -374,6 +386,14 @@ static struct rpc_slot *start_call(struct rum_rpc *rpc, struct rum_rpc_call *cal
 }
 
 enum { RPC_WAIT_MAX_NS = 250000, RPC_DRAIN_BURSTS = 8 };
+
+/* The first microseconds of a spin pause instead of yielding: an answer that comes
+ * within a round trip of a polled transport (1 us over memif) is then seen at once
+ * rather than after a sched_yield system call (0.2-0.5 us each here, even with no
+ * other task to run). Measured over memif (rum-bench rtt, 64-byte PING): median
+ * 1.19 -> 0.92 us, p99 4.4 -> 1.1 us. Short enough not to matter to a node sharing
+ * its CPU (a scheduler slice is milliseconds), which the yields are for. */
+#define RPC_PAUSE_SPIN_NS 5000ull
 
 /* Receive what is queued (a few bursts at most) before the timers run: a caller that
  * was away for a while (a batch in flight while the program computes) must not
@@ -458,7 +478,15 @@ int rum__rpc_wait(struct rum_rpc *rpc, struct rum_rpc_batch *b) {
     uint64_t now = rum__now_ns();
     if (progressed || spin_until == 0) spin_until = now + (uint64_t)rpc->cfg.spin_us * 1000;
     if (now < spin_until) {
-      rum__cpu_relax();
+      if (now + (uint64_t)rpc->cfg.spin_us * 1000 - spin_until < RPC_PAUSE_SPIN_NS) {
+        rum__cpu_relax();
+        continue;
+      }
+      /* Then poll politely: yield instead of pausing, so that a node (or another thread)
+       * the scheduler put on this CPU runs at once instead of after our spin. With
+       * more runnable pollers than cores (a local cluster) pausing made a round trip
+       * 60-160 us instead of 8-13 us; alone on its CPU, sched_yield returns at once. */
+      sched_yield();
       continue;
     }
     /* Idle past the spin budget: block in the transport until a frame or the next
@@ -500,7 +528,8 @@ int rum__rpc_serve(struct rum_rpc *rpc, int64_t timeout_ns) {
     /* Busy-poll for spin_us after the last frame (a blocking wake-up costs ~10x a
      * polled round trip on loopback), then block until a frame or the timeout. */
     if (now - last_frame < (uint64_t)rpc->cfg.spin_us * 1000) {
-      rum__cpu_relax();
+      if (now - last_frame < RPC_PAUSE_SPIN_NS) rum__cpu_relax(); /* see RPC_PAUSE_SPIN_NS */
+      else sched_yield(); /* polite polling, see rum__rpc_wait */
       continue;
     }
     int rc = rpc->t->ops->wait(rpc->t, timeout_ns - (int64_t)(now - start));

@@ -20,6 +20,7 @@ enum {
   RPC_MAX_RTO_US = 250000,
 };
 _Static_assert((int)RPC_SLOTS == (int)RUM_RPC_MAX_INFLIGHT, "slot table size");
+_Static_assert(RPC_SLOTS % 64 == 0, "active_mask words");
 
 /* Which fragments of a message arrived. */
 struct frag_set {
@@ -88,6 +89,10 @@ struct rum_rpc {
   atomic_uint_fast64_t next_seq; /* next seq to hand out */
 
   struct rpc_slot slots[RPC_SLOTS];
+  /* Bit i set while slots[i].active: the timers visit the calls in flight only (a
+   * scan of every slot, each its own cache lines, was 13% of a memif round trip's
+   * CPU time, on both ends). */
+  uint64_t active_mask[RPC_SLOTS / 64];
   struct peer_rtt peers[RPC_PEERS];
   uint64_t last_srtt_ns;
 

@@ -1,4 +1,5 @@
-# Integration tests of librum against real rumd nodes on 127.0.0.1, ports 18100-18199,
+# Integration tests of librum against real rumd nodes on 127.0.0.1, ports 18100-18199
+# (three per test),
 # on both fault backends. Each test has its own ports so that `ctest -j` works.
 if(NOT TARGET rumd OR NOT TARGET rum)
   return()
@@ -30,7 +31,9 @@ foreach(fault uffd sigsegv)
   math(EXPR p4 "18130 + ${off}")
   math(EXPR p5 "18140 + ${off}")
   math(EXPR p6 "18145 + ${off}")
+  math(EXPR p7 "18105 + ${off}")
   client_test(basic ${p1} ${fault} "${SMOKE} basic")
+  client_test(resize ${p7} ${fault} "${SMOKE} resize")
   client_test(threads ${p2} ${fault} "${SMOKE} threads")
   client_test(named ${p3} ${fault}
               "${SMOKE} named-create it.named && ${SMOKE} named-check it.named && ${SMOKE} named-free it.named")

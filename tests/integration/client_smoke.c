@@ -4,6 +4,8 @@
  *   client_smoke big MIB        a MIB-MiB region through a small cache (RUM_CACHE_MB)
  *   client_smoke threads        4 threads faulting the same pages at once
  *   client_smoke lease          stopped past the lease: regions lost, calls fail clearly
+ *   client_smoke resize         shrink to one chunk and grow back (leased and named): the
+ *                               nodes that lost their chunks are reused, none leaks a region
  *   client_smoke node-gone      a page whose node was killed: the toucher is stopped with a
  *                               message naming the region, the page and the node
  *   client_smoke named-create NAME / named-check NAME / named-free NAME
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include <rum/rum.h>
+#include <rum/rum_admin.h>
 
 static int failures;
 
@@ -204,6 +207,71 @@ static void lease(void) {
   print_stats("lease");
 }
 
+/* Regions held by all nodes together (rum_admin), or -1. */
+static long long regions_held(void) {
+  struct rum_admin *a;
+  char err[256];
+  if (rum_admin_open(NULL, &a, err, sizeof err) != 0) return -1;
+  long long total = 0;
+  for (int i = 0; i < rum_admin_node_count(a); i++) {
+    uint32_t id;
+    struct rum_node_status st;
+    if (rum_admin_node_id(a, i, &id) != 0 || rum_admin_stat(a, id, 2000, &st) != 0) {
+      total = -1;
+      break;
+    }
+    total += (long long)st.regions;
+  }
+  rum_admin_close(a);
+  return total;
+}
+
+/* A region striped over the nodes shrinks to one chunk (its other nodes keep the
+ * registration) and grows back: the grow must reuse those nodes, the bytes kept must
+ * be there, the new ones zero, and freeing must leave no region on any node. */
+static void shrink_grow(const char *name) {
+  size_t big = 8u << 20, small = 200u << 10;
+  uint8_t *p = name != NULL ? rum_alloc_named(name, big) : rum_alloc(big);
+  CHECK(p != NULL);
+  if (p == NULL) return;
+  for (size_t page = 0; page < big / 4096; page++) p[page * 4096 + 7] = (uint8_t)(page + 1);
+  CHECK(rum_sync() == 0);
+  uint8_t *q = rum_realloc(p, small);
+  CHECK(q == p);
+  uint8_t *g = q != NULL ? rum_realloc(q, big) : NULL;
+  CHECK(g == p);
+  if (g == NULL) {
+    rum_free(q);
+    return;
+  }
+  CHECK(rum_refresh(g, big) == 0);
+  for (size_t page = 0; page < small / 4096; page++) CHECK(g[page * 4096 + 7] == (uint8_t)(page + 1));
+  CHECK(g[100 * 4096 + 7] == 0 && g[big - 1] == 0);
+  memset(g + small, 0x3c, big - small);
+  CHECK(rum_sync() == 0 && rum_refresh(g, big) == 0);
+  CHECK(g[big - 1] == 0x3c && g[small] == 0x3c);
+  if (name != NULL) {
+    CHECK(rum_detach(g) == 0);
+    size_t size = 0;
+    g = rum_attach(name, &size);
+    CHECK(g != NULL && size == big);
+    if (g == NULL) return;
+    CHECK(g[big - 1] == 0x3c && g[7] == 1);
+  }
+  rum_free(g);
+}
+
+static void resize(void) {
+  long long before = regions_held();
+  CHECK(before >= 0);
+  shrink_grow(NULL);
+  shrink_grow("it.shrink-grow");
+  long long after = regions_held();
+  printf("resize: regions on the nodes %lld before, %lld after\n", before, after);
+  CHECK(after == before);
+  print_stats("resize");
+}
+
 /* The child of node_gone: its own client (a fork after rum_init would not inherit the
  * uffd registration), a region pinned on node 2 full of 0xa5, written back and dropped
  * from the cache, then node 2 killed and one byte of page 5 read. That read must never
@@ -302,6 +370,8 @@ int main(int argc, char **argv) {
     threads();
   } else if (strcmp(what, "lease") == 0) {
     lease();
+  } else if (strcmp(what, "resize") == 0) {
+    resize();
   } else if (strcmp(what, "named-create") == 0 && argc > 2) {
     char *p = rum_alloc_named(argv[2], 1 << 20);
     CHECK(p != NULL);

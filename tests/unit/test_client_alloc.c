@@ -77,11 +77,12 @@ static int lr_create(void *ctx, struct rum_region *r, const char *name, size_t l
   struct local_remote *lr = ctx;
   int rc = 0;
   rum__spin_lock(&lr->lock);
-  /* Like rumd: an ALLOC of an existing id with the same size (from the same client)
-   * is taken for a retry and succeeds; only another size or another id clashes. */
+  /* Like rumd: an ALLOC of an existing leased id with the same size (from the same
+   * client) is a retried registration and succeeds; an existing named region, or
+   * another size, clashes. */
   struct remote_region *old = find(lr, r->id);
   if (old != NULL) {
-    rc = old->user_size == r->user_size ? 0 : RUM_EEXIST;
+    rc = old->user_size == r->user_size && name == NULL ? 0 : RUM_EEXIST;
     rum__spin_unlock(&lr->lock);
     return rc;
   }
@@ -459,8 +460,7 @@ static void test_named_regions(void **state) {
   assert_int_equal(size, 100000);
   assert_int_equal(rum__client_detach(g_cl, p), 0);
   assert_int_equal(rum__client_detach(g_cl, p), RUM_EINVAL);
-  /* Detached, the name is still taken, also for this process and the same size
-   * (which the remote, like rumd, would take for a retried ALLOC). */
+  /* Detached, the name is still taken, also for this process and the same size. */
   errno = 0;
   assert_null(rum__client_alloc_named(g_cl, "kvs.index", 100000));
   assert_int_equal(errno, EEXIST);

@@ -27,6 +27,18 @@
 
 enum { MAX_TEST_REGIONS = 8 };
 
+/* An asynchronous read of the in-process store: started now, copied when finished
+ * (the first polls say "still in flight", like a reply not arrived yet). */
+enum { STORE_OPS = 16 };
+struct rum_fetch_op {
+  _Atomic bool busy;
+  struct rum_region *r;
+  uint64_t first;
+  uint32_t n;
+  uint8_t *dst;
+  unsigned polls;
+};
+
 /* The in-process backing store: one flat buffer per region, indexed by page. It runs
  * inside the fault handler, so it takes only a spinlock and never allocates. */
 struct page_store {
@@ -38,7 +50,11 @@ struct page_store {
   } regions[MAX_TEST_REGIONS];
   unsigned nregions;
   _Atomic uint64_t fetch_calls, fetched_pages, store_calls, stored_pages, max_batch;
-  _Atomic int fail; /* non-zero: every call fails with this code */
+  _Atomic uint64_t async_started, async_in_flight;
+  _Atomic int fail;       /* non-zero: every call fails with this code */
+  _Atomic int fail_async; /* non-zero: asynchronous reads fail with this code */
+  bool no_async;          /* fetch_start declines */
+  struct rum_fetch_op ops[STORE_OPS];
 };
 
 static uint8_t *store_bytes(struct page_store *s, uint64_t id, uint64_t page) {
@@ -85,7 +101,40 @@ static int store_store(void *ctx, const struct rum_page_io *pages, unsigned n, s
   return 0;
 }
 
-static const struct rum_store_ops store_ops = {store_fetch, store_store, NULL, NULL};
+static struct rum_fetch_op *store_fetch_start(void *ctx, struct rum_region *r, uint64_t first, uint32_t n,
+                                              uint8_t *dst) {
+  struct page_store *s = ctx;
+  if (s->no_async) return NULL;
+  for (unsigned i = 0; i < STORE_OPS; i++) {
+    struct rum_fetch_op *op = &s->ops[i];
+    if (atomic_exchange(&op->busy, true)) continue;
+    op->r = r;
+    op->first = first;
+    op->n = n;
+    op->dst = dst;
+    op->polls = 0;
+    atomic_fetch_add(&s->async_started, 1);
+    atomic_fetch_add(&s->async_in_flight, 1);
+    return op;
+  }
+  return NULL;
+}
+
+static int store_fetch_finish(void *ctx, struct rum_fetch_op *op, bool wait, struct rum_store_error *err) {
+  struct page_store *s = ctx;
+  if (!wait && op->polls++ < 2) return 1;
+  int fail = atomic_load(&s->fail_async);
+  int rc = fail != 0 ? fail : store_fetch(ctx, op->r, op->first, op->n, op->dst, err);
+  if (fail != 0) {
+    err->node_id = 8;
+    err->code = fail;
+  }
+  atomic_fetch_sub(&s->async_in_flight, 1);
+  atomic_store(&op->busy, false);
+  return rc;
+}
+
+static const struct rum_store_ops store_ops = {store_fetch, store_store, store_fetch_start, store_fetch_finish};
 
 struct env {
   struct rum_fault_backend *fault;
@@ -408,6 +457,122 @@ static void test_refresh_rereads(void **state) {
   env_close(e);
 }
 
+/* A sequential writer gets whole windows installed writable and dirty: one fault per
+ * window, not a second one on every page; everything it wrote reaches the store. */
+static void test_sequential_writes_fault_per_window(void **state) {
+  (void)state;
+  struct env *e = env_open(1024, 64, 0);
+  struct rum_region *r = env_region(e, 512, true);
+  volatile uint64_t *w = (uint64_t *)r->base;
+  for (uint64_t p = 0; p < 512; p++) w[p * 512 + 5] = p * 7 + 1;
+  uint64_t faults = counter(&e->cache->counters.faults);
+  assert_true(faults <= 512 / 64 + 16); /* the ramp 1,2,4,..,64, then a fault per window */
+  assert_int_equal(atomic_load(&r->ndirty), 512);
+  assert_int_equal(rum__cache_sync(e->cache), 0);
+  for (uint64_t p = 0; p < 512; p++)
+    assert_int_equal(((uint64_t *)store_bytes(&e->store, r->id, p))[5], p * 7 + 1);
+  /* Random writes still take their own faults and dirty only what they touch. */
+  struct rum_region *q = env_region(e, 64, true);
+  volatile uint64_t *wq = (uint64_t *)q->base;
+  for (uint64_t i = 0; i < 16; i++) wq[((i * 37) % 64) * 512] = i;
+  assert_int_equal(atomic_load(&q->ndirty), 16);
+  env_close(e);
+}
+
+static unsigned count_state(const struct rum_region *r, uint64_t first, uint64_t end, uint8_t state) {
+  unsigned n = 0;
+  for (uint64_t p = first; p < end; p++) n += (rum__page_load(r, p) & RUM_PAGE_STATE_MASK) == state;
+  return n;
+}
+
+/* A sequential scan past the largest window keeps windows in flight ahead of it
+ * (their pages FETCHING while the scan reads the window before), finishes each when
+ * it gets there, fetches every page exactly once and reads every byte right. */
+static void test_readahead_async_pipeline(void **state) {
+  (void)state;
+  struct env *e = env_open(1024, 64, 0);
+  struct rum_region *r = env_region(e, 2048, false);
+  const volatile uint64_t *w = (const uint64_t *)r->base;
+  unsigned max_in_flight = 0;
+  for (uint64_t p = 0; p < 2048; p++) {
+    assert_int_equal(w[p * 512 + 9], expected_word(r, p, 9));
+    unsigned fetching = count_state(r, p + 1, p + 1 + 5 * 64 < 2048 ? p + 1 + 5 * 64 : 2048, RUM_PAGE_FETCHING);
+    if (fetching > max_in_flight) max_in_flight = fetching;
+  }
+  assert_true(max_in_flight >= 3 * 64); /* several whole windows ahead */
+  assert_int_equal(counter(&e->store.fetched_pages), 2048);
+  assert_true(counter(&e->store.async_started) >= 2048 / 64 - 8);
+  assert_true(counter(&e->cache->counters.readahead_waits) > 0);
+  assert_int_equal(counter(&e->store.async_in_flight), 0); /* nothing left behind past the end */
+  assert_int_equal(count_state(r, 0, 2048, RUM_PAGE_FETCHING), 0);
+  /* Windows are whole chunks: every window after the first few starts on a chunk. */
+  assert_true(counter(&e->store.fetch_calls) <= 2048 / 64 + 16);
+  env_close(e);
+}
+
+/* A window that fails only turns its pages absent again: the scan fetches them itself
+ * and reads the right bytes. Without fetch_start the scan stays synchronous. */
+static void test_readahead_window_failure(void **state) {
+  (void)state;
+  struct env *e = env_open(1024, 64, 0);
+  struct rum_region *r = env_region(e, 1024, false);
+  atomic_store(&e->store.fail_async, RUM_ETIMEDOUT);
+  const volatile uint64_t *w = (const uint64_t *)r->base;
+  for (uint64_t p = 0; p < 1024; p++) assert_int_equal(w[p * 512 + 1], expected_word(r, p, 1));
+  assert_true(counter(&e->store.async_started) > 0);
+  assert_true(counter(&e->cache->counters.fetch_errors) > 0);
+  atomic_store(&e->store.fail_async, 0);
+  e->store.no_async = true;
+  struct rum_region *q = env_region(e, 512, false);
+  const volatile uint64_t *wq = (const uint64_t *)q->base;
+  uint64_t started = counter(&e->store.async_started);
+  for (uint64_t p = 0; p < 512; p++) assert_int_equal(wq[p * 512 + 2], expected_word(q, p, 2));
+  assert_int_equal(counter(&e->store.async_started), started);
+  env_close(e);
+}
+
+/* Windows still in flight when the range is refreshed or discarded are finished, not
+ * left FETCHING forever; refresh then rereads the store's current bytes. */
+static void test_readahead_in_flight_then_dropped(void **state) {
+  (void)state;
+  struct env *e = env_open(1024, 64, 0);
+  struct rum_region *r = env_region(e, 1024, false);
+  const volatile uint64_t *w = (const uint64_t *)r->base;
+  for (uint64_t p = 0; p < 300; p++) (void)w[p * 512];
+  assert_true(count_state(r, 300, 1024, RUM_PAGE_FETCHING) > 0);
+  ((uint64_t *)store_bytes(&e->store, r->id, 700))[0] = 0xfeed; /* changes under the cache */
+  assert_int_equal(rum__cache_refresh(e->cache, r, 0, 1024), 0);
+  assert_int_equal(count_state(r, 0, 1024, RUM_PAGE_FETCHING), 0);
+  assert_int_equal(count_state(r, 0, 1024, RUM_PAGE_CLEAN), 0);
+  assert_int_equal(w[700 * 512], 0xfeed);
+  for (uint64_t p = 0; p < 400; p++) (void)w[p * 512];
+  assert_true(count_state(r, 400, 1024, RUM_PAGE_FETCHING) > 0);
+  rum__cache_discard(e->cache, r, 0, r->reserved_pages, true);
+  assert_int_equal(counter(&e->store.async_in_flight), 0);
+  env_close(e);
+}
+
+static void *scanner(void *p) {
+  struct thread_arg *a = p;
+  const volatile uint64_t *w = (const uint64_t *)a->r->base;
+  pthread_barrier_wait(a->barrier);
+  for (uint64_t page = 0; page < 1024; page++)
+    if (w[page * 512 + a->index] != expected_word(a->r, page, a->index)) a->bad++;
+  return NULL;
+}
+
+/* Four threads scanning the same region at once share its windows: each page is
+ * fetched once, and no thread waits on a window nobody finishes. */
+static void test_readahead_four_scanners(void **state) {
+  (void)state;
+  struct env *e = env_open(2048, 64, 0);
+  struct rum_region *r = env_region(e, 1024, false);
+  run_threads(e, r, scanner);
+  assert_int_equal(counter(&e->store.fetched_pages), 1024);
+  assert_int_equal(counter(&e->store.async_in_flight), 0);
+  env_close(e);
+}
+
 /* cmocka catches crash signals to report them; a child that must die of one gets
  * the default actions back. */
 static void child_default_signals(void) {
@@ -489,6 +654,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_write_fault_marks_dirty, teardown),
     cmocka_unit_test_teardown(test_fresh_region_zero_fills, teardown),
     cmocka_unit_test_teardown(test_readahead_sequential, teardown),
+    cmocka_unit_test_teardown(test_sequential_writes_fault_per_window, teardown),
+    cmocka_unit_test_teardown(test_readahead_async_pipeline, teardown),
+    cmocka_unit_test_teardown(test_readahead_window_failure, teardown),
+    cmocka_unit_test_teardown(test_readahead_in_flight_then_dropped, teardown),
+    cmocka_unit_test_teardown(test_readahead_four_scanners, teardown),
     cmocka_unit_test_teardown(test_clock_second_chance, teardown),
     cmocka_unit_test_teardown(test_eviction_under_pressure, teardown),
     cmocka_unit_test_teardown(test_larger_than_cache, teardown),

@@ -452,6 +452,77 @@ static void test_timeout(void **state) {
   fixture_free(fx);
 }
 
+/* Batches in flight without a waiting thread (read-ahead): started, then finished by
+ * polling, by another call driving the endpoint meanwhile, or by waiting, under loss. */
+static void test_batch_start_poll_wait(void **state) {
+  (void)state;
+  struct fixture *fx = fixture_new(1500, 0.1, 0.1, 0.1, NULL, NULL, true);
+  enum { N = 6, BYTES = 9000 };
+  static struct rum_rpc_call calls[N];
+  static uint8_t reqs[N][8], resp[N][BYTES];
+  static struct rum_rpc_batch batch;
+  for (int round = 0; round < 30; round++) {
+    for (int i = 0; i < N; i++) {
+      rum__put_u32(reqs[i], BYTES);
+      rum__put_u32(reqs[i] + 4, (uint32_t)(round * N + i));
+      call_setup(&calls[i], fx, RUM_MSG_READ, reqs[i], 8, resp[i], BYTES);
+    }
+    rum__rpc_start(fx->client, &batch, calls, N);
+    assert_int_equal(batch.started, N); /* every call went out at once */
+    int mode = round % 3;
+    if (mode == 0) {
+      /* Poll until done, with a deadline. */
+      uint64_t deadline = rum__now_ns() + 5000000000ull;
+      while (rum__rpc_poll(fx->client, &batch) == 0) assert_true(rum__now_ns() < deadline);
+    } else if (mode == 1) {
+      /* Another call drives the endpoint and completes the batch's calls too. */
+      char ping[8], pong[8];
+      struct rum_rpc_call c;
+      call_setup(&c, fx, RUM_MSG_PING, ping, sizeof ping, pong, sizeof pong);
+      assert_int_equal(rum__rpc_call(fx->client, &c, 1), 0);
+      assert_int_equal(rum__rpc_wait(fx->client, &batch), 0);
+    } else {
+      assert_int_equal(rum__rpc_wait(fx->client, &batch), 0);
+    }
+    assert_int_equal(batch.finished, N);
+    assert_int_equal(rum__rpc_poll(fx->client, &batch), 1); /* finished stays finished */
+    for (int i = 0; i < N; i++) {
+      assert_int_equal(calls[i].status, 0);
+      assert_int_equal(calls[i].resp_len, BYTES);
+      for (int k = 0; k < BYTES; k++) assert_int_equal(resp[i][k], (uint8_t)(k * 31 + round * N + i));
+    }
+  }
+  /* Every slot was given back: a full window of calls still fits afterwards. */
+  static struct rum_rpc_call many[RUM_RPC_MAX_INFLIGHT];
+  static uint64_t answers[RUM_RPC_MAX_INFLIGHT];
+  static uint8_t ids[RUM_RPC_MAX_INFLIGHT][4];
+  for (int i = 0; i < RUM_RPC_MAX_INFLIGHT; i++) {
+    rum__put_u32(ids[i], (uint32_t)(1000 + i));
+    call_setup(&many[i], fx, RUM_MSG_ALLOC, ids[i], 4, &answers[i], 8);
+  }
+  rum__rpc_start(fx->client, &batch, many, RUM_RPC_MAX_INFLIGHT);
+  assert_int_equal(batch.started, RUM_RPC_MAX_INFLIGHT);
+  assert_int_equal(rum__rpc_wait(fx->client, &batch), 0);
+  for (int i = 0; i < RUM_RPC_MAX_INFLIGHT; i++) assert_int_equal(answers[i], (uint64_t)(1000 + i) * 3);
+  fixture_free(fx);
+}
+
+/* A batch to a node that never answers times out when waited for, like a call. */
+static void test_batch_timeout(void **state) {
+  (void)state;
+  struct fixture *fx = fixture_new(65000, 0, 0, 0, NULL, NULL, false);
+  char resp[8];
+  struct rum_rpc_call c;
+  call_setup(&c, fx, RUM_MSG_PING, "x", 1, resp, sizeof resp);
+  c.timeout_ms = 200;
+  struct rum_rpc_batch b;
+  rum__rpc_start(fx->client, &b, &c, 1);
+  assert_int_equal(rum__rpc_poll(fx->client, &b), 0);
+  assert_int_equal(rum__rpc_wait(fx->client, &b), RUM_ETIMEDOUT);
+  assert_int_equal(c.status, RUM_ETIMEDOUT);
+  fixture_free(fx);
+}
+
 static void test_mac(void **state) {
   (void)state;
   uint8_t raw1[RUM_WIRE_KEY_SIZE], raw2[RUM_WIRE_KEY_SIZE];
@@ -493,6 +564,8 @@ int main(void) {
       cmocka_unit_test(test_lossy_fragmented),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_timeout),
+      cmocka_unit_test(test_batch_start_poll_wait),
+      cmocka_unit_test(test_batch_timeout),
       cmocka_unit_test(test_mac),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
