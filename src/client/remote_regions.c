@@ -66,10 +66,29 @@ bool rum__net_region_homes(void *ctx, const struct rum_region *r, uint32_t node)
   return set_has(&s, node);
 }
 
-/* Send one small request (the same payload) to every node in s at once. Each call's
- * status is in calls[i]. Returns the first error. */
-static int to_all(struct rum_net *net, const struct node_set *s, uint8_t type, const uint8_t *payload,
-                  size_t len, struct rum_rpc_call *calls, uint8_t (*resp)[64]) {
+/* The bytes of r's first npages pages that each node homes, by node index: what
+ * ALLOC and RESIZE ask that node to reserve, so that a full node says so when the
+ * memory is allocated rather than when it is written back. */
+static void shares_of(struct rum_net *net, const struct rum_region *r, uint64_t npages,
+                      uint64_t share[RUM_MAX_NODES]) {
+  memset(share, 0, sizeof(uint64_t) * RUM_MAX_NODES);
+  for (uint64_t first = 0; first < npages; first += RUM_CHUNK_PAGES) {
+    uint32_t home = rum__net_chunk_home(net, r, first / RUM_CHUNK_PAGES);
+    uint64_t pages = npages - first < RUM_CHUNK_PAGES ? npages - first : RUM_CHUNK_PAGES;
+    if (home <= RUM_NODE_ID_MAX && net->index_of[home] != 0) share[net->index_of[home] - 1] += pages * RUM_PAGE_SIZE;
+  }
+}
+
+static uint64_t share_of(struct rum_net *net, const uint64_t share[RUM_MAX_NODES], uint32_t id) {
+  return id <= RUM_NODE_ID_MAX && net->index_of[id] != 0 ? share[net->index_of[id] - 1] : 0;
+}
+
+/* Send one small request to every node in s at once, payload i to node s->ids[i]
+ * (stride bytes apart; stride 0: the same payload for all). Each call's status is
+ * in calls[i]. Returns the first error. */
+static int to_each(struct rum_net *net, const struct node_set *s, uint8_t type, const uint8_t *payload,
+                   size_t stride, const size_t *lens, size_t len, struct rum_rpc_call *calls,
+                   uint8_t (*resp)[64]) {
   for (unsigned i = 0; i < s->n; i++) {
     memset(&calls[i], 0, sizeof calls[i]);
     struct rum_net_node *node = rum__net_node(net, s->ids[i]);
@@ -80,11 +99,16 @@ static int to_all(struct rum_net *net, const struct node_set *s, uint8_t type, c
     calls[i].to = node->addr;
     calls[i].type = type;
     calls[i].req_iovcnt = 1;
-    calls[i].req[0] = (struct iovec){(void *)payload, len};
+    calls[i].req[0] = (struct iovec){(void *)(payload + i * stride), lens != NULL ? lens[i] : len};
     calls[i].resp_iovcnt = 1;
     calls[i].resp[0] = (struct iovec){resp[i], 64};
   }
   return s->n > 0 ? rum__rpc_call(net->rpc, calls, s->n) : 0;
+}
+
+static int to_all(struct rum_net *net, const struct node_set *s, uint8_t type, const uint8_t *payload,
+                  size_t len, struct rum_rpc_call *calls, uint8_t (*resp)[64]) {
+  return to_each(net, s, type, payload, 0, NULL, len, calls, resp);
 }
 
 static void count_regions(struct rum_net *net, const struct node_set *s, int delta) {
@@ -118,16 +142,29 @@ static int free_on(struct rum_net *net, const struct node_set *s, uint64_t id) {
  * failing the call (a resize meeting a registration it made before a shrink). */
 static int alloc_on(struct rum_net *net, const struct node_set *s, const struct rum_region *r,
                     const char *name, size_t name_len, struct node_set *done, struct node_set *exists) {
-  uint8_t payload[SMALL_MSG];
-  struct rum_msg_alloc_req m = {
-      .region_id = r->id, .size = r->user_size, .flags = r->wire_flags,
-      .name_len = (uint16_t)name_len, .name = name,
-  };
-  int len = rum__wire_encode_alloc_req(payload, sizeof payload, &m);
-  if (len < 0) return len;
+  uint64_t share[RUM_MAX_NODES];
+  shares_of(net, r, atomic_load(&r->npages), share);
+  uint8_t(*payload)[SMALL_MSG] = malloc(SMALL_MSG * RUM_MAX_NODES);
+  size_t lens[RUM_MAX_NODES];
   struct rum_rpc_call *calls = malloc(sizeof(*calls) * RUM_MAX_NODES);
   uint8_t(*resp)[64] = malloc(64 * RUM_MAX_NODES);
-  int rc = calls && resp ? to_all(net, s, RUM_MSG_ALLOC, payload, (size_t)len, calls, resp) : RUM_ENOMEM;
+  int rc = calls && resp && payload ? 0 : RUM_ENOMEM;
+  for (unsigned i = 0; rc == 0 && i < s->n; i++) {
+    struct rum_msg_alloc_req m = {
+        .region_id = r->id, .size = r->user_size, .reserve = share_of(net, share, s->ids[i]),
+        .flags = r->wire_flags, .name_len = (uint16_t)name_len, .name = name,
+    };
+    int len = rum__wire_encode_alloc_req(payload[i], SMALL_MSG, &m);
+    if (len < 0) rc = len;
+    else lens[i] = (size_t)len;
+  }
+  if (rc != 0) {
+    free(payload);
+    free(calls);
+    free(resp);
+    return rc;
+  }
+  rc = to_each(net, s, RUM_MSG_ALLOC, payload[0], SMALL_MSG, lens, 0, calls, resp);
   int first_error = calls == NULL || resp == NULL ? rc : 0;
   for (unsigned i = 0; calls != NULL && resp != NULL && i < s->n; i++) {
     if (calls[i].status == 0) {
@@ -140,6 +177,7 @@ static int alloc_on(struct rum_net *net, const struct node_set *s, const struct 
       if (first_error == 0) first_error = calls[i].status;
     }
   }
+  free(payload);
   free(calls);
   free(resp);
   return first_error;
@@ -190,13 +228,22 @@ static int net_region_destroy(void *ctx, struct rum_region *r, const char *name,
 /* RESIZE r to r->user_size on the nodes of s; nodes that do not know it (any more)
  * are fine. Returns the first other error. */
 static int resize_on(struct rum_net *net, const struct node_set *s, const struct rum_region *r) {
-  uint8_t payload[32];
-  struct rum_msg_resize_req m = {.region_id = r->id, .new_size = r->user_size};
-  int len = rum__wire_encode_resize_req(payload, sizeof payload, &m);
-  if (len < 0) return len;
+  enum { RESIZE_MSG = 32 };
+  uint64_t share[RUM_MAX_NODES];
+  shares_of(net, r, atomic_load(&r->npages), share);
+  uint8_t payload[RUM_MAX_NODES][RESIZE_MSG];
+  size_t lens[RUM_MAX_NODES];
+  for (unsigned i = 0; i < s->n; i++) {
+    struct rum_msg_resize_req m = {.region_id = r->id, .new_size = r->user_size,
+                                   .reserve = share_of(net, share, s->ids[i])};
+    int len = rum__wire_encode_resize_req(payload[i], RESIZE_MSG, &m);
+    if (len < 0) return len;
+    lens[i] = (size_t)len;
+  }
   struct rum_rpc_call *calls = malloc(sizeof(*calls) * RUM_MAX_NODES);
   uint8_t(*resp)[64] = malloc(64 * RUM_MAX_NODES);
-  int rc = calls && resp ? to_all(net, s, RUM_MSG_RESIZE, payload, (size_t)len, calls, resp) : RUM_ENOMEM;
+  int rc = calls && resp ? to_each(net, s, RUM_MSG_RESIZE, payload[0], RESIZE_MSG, lens, 0, calls, resp)
+                         : RUM_ENOMEM;
   if (rc != 0 && calls != NULL && resp != NULL) {
     rc = 0;
     for (unsigned i = 0; i < s->n; i++)
