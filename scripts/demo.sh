@@ -19,9 +19,11 @@ trap 'exit 130' INT TERM
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "starting 3 memory nodes on 127.0.0.1 (ports 7101-7103, 256 MiB each)"
-"$root/scripts/rum-cluster" start --nodes 3 --base-port 7101 --memory-mb 256 --dir "$dir"
+step "starting 3 memory nodes on 127.0.0.1 (ports 7101-7103, 1 GiB each)"
+"$root/scripts/rum-cluster" start --nodes 3 --base-port 7101 --memory-mb 1024 --dir "$dir"
 export RUM_MACHINES="$dir/machines.csv"
+# A small client cache, so that the programs page to the nodes and back all the time.
+export RUM_CACHE_MB=16
 cat "$RUM_MACHINES"
 
 status=0
