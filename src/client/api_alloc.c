@@ -180,9 +180,25 @@ static int resize_in_place(struct rum_client *cl, struct rum_region *r, uint64_t
   return rc;
 }
 
-/* Move a large region to a bigger one: write back, copy on the nodes, drop the old. */
+/* Move a large region to a bigger one. When most of it is in the cache, copy it
+ * locally: writing it back, copying on the nodes and fetching it all again would
+ * cost three transfers of the data where a memcpy costs none. Otherwise write back,
+ * copy on the nodes (no page travels), drop the old. */
 static void *move_large(struct rum_client *cl, struct rum_region *r, size_t size) {
-  int err = rum__cache_flush(cl->cache, r, 0, atomic_load(&r->npages));
+  uint64_t npages = atomic_load(&r->npages);
+  if (atomic_load(&r->nresident) * 2 >= npages) {
+    size_t old_size = r->user_size ? r->user_size : npages * RUM_PAGE_SIZE;
+    int err = 0;
+    struct rum_region *n = large_new(cl, size, r->pinned_node, &err);
+    if (n == NULL) {
+      errno = rum__errno_of(err);
+      return NULL;
+    }
+    memcpy(n->base, r->base, old_size < size ? old_size : size);
+    rum__client_region_drop(cl, r, true);
+    return n->base;
+  }
+  int err = rum__cache_flush(cl->cache, r, 0, npages);
   if (err != 0) {
     errno = rum__errno_of(err);
     return NULL;

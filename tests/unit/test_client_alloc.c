@@ -380,7 +380,17 @@ static void test_realloc_in_place_and_moving(void **state) {
   for (size_t i = 0; i < mb; i += 512) assert_int_equal(grown[i], (uint8_t)(i >> 9));
   assert_int_equal(grown[2 * mb - 1], 0);
   grown[2 * mb - 1] = 7;
-  uint8_t *moved = rum__client_realloc(g_cl, grown, 16 * mb); /* beyond it: moves */
+  /* Beyond the room it moves. Resident, it is copied locally (no node copy); */
+  uint8_t *local = rum__client_realloc(g_cl, grown, 5 * mb);
+  assert_ptr_not_equal(local, grown);
+  assert_int_equal(g_remote->copies - copies, 0);
+  for (size_t i = 0; i < mb; i += 512) assert_int_equal(local[i], (uint8_t)(i >> 9));
+  assert_int_equal(local[2 * mb - 1], 7);
+  grown = local;
+  /* not resident (written back and dropped), the nodes copy it without a page
+   * crossing the network. */
+  assert_int_equal(rum__client_refresh(g_cl, grown, 5 * mb), 0);
+  uint8_t *moved = rum__client_realloc(g_cl, grown, 16 * mb);
   assert_ptr_not_equal(moved, grown);
   assert_int_equal(g_remote->copies - copies, 1); /* copied by the "nodes", not page by page */
   for (size_t i = 0; i < mb; i += 512) assert_int_equal(moved[i], (uint8_t)(i >> 9));
