@@ -1,6 +1,8 @@
 /* rum-bench rtt: round trip of the RPC layer next to a raw ping-pong over the same
- * transport, in one run. A forked child is the far end: first a raw echo loop, then
- * an RPC endpoint answering PING. Both ends busy-poll, as RUM's do under load. */
+ * transport, in one run. A forked child is the far end: first a raw echo loop, then,
+ * told so by a SWITCH frame, an RPC endpoint answering PING on the same transport
+ * (one child, forked before the parent opens its end: a DPDK EAL cannot be used by
+ * a process forked after it started). Both ends busy-poll, as RUM's do under load. */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
@@ -40,20 +42,31 @@ static int open_end(const struct rtt_options *o, bool server, struct rum_transpo
   return rum__transport_open(&cfg, out);
 }
 
-/* Far end, raw: send every frame straight back. */
-static void raw_echo_child(const struct rtt_options *o) {
-  struct rum_transport *t;
-  if (open_end(o, true, &t) != 0) _exit(1);
+/* The frame that ends the raw phase (never a valid RUM frame: no RUM magic). */
+static const char switch_frame[] = "rum-bench rtt: switch to RPC";
+
+static bool is_switch(const struct rum_rx_frame *f) {
+  return f->len == sizeof switch_frame && memcmp(f->data, switch_frame, sizeof switch_frame) == 0;
+}
+
+/* Far end, raw: send every frame straight back, until SWITCH. */
+static void raw_echo(struct rum_transport *t) {
   struct rum_rx_frame frames[RUM_TRANSPORT_BURST];
   for (;;) {
     int n = t->ops->recv(t, frames, RUM_TRANSPORT_BURST);
+    bool done = false;
     for (int i = 0; i < n; i++) {
+      if (is_switch(&frames[i])) {
+        done = true;
+        continue;
+      }
       struct rum_tx_frame tx = {.to = frames[i].from, .iovcnt = 1};
       tx.iov[0].iov_base = frames[i].data;
       tx.iov[0].iov_len = frames[i].len;
       (void)t->ops->send(t, &tx, 1);
     }
     if (n > 0) t->ops->release(t, frames, (unsigned)n);
+    if (done) return;
   }
 }
 
@@ -64,9 +77,10 @@ static void ping_handler(void *ctx, const struct rum_rpc_request *req, struct ru
   rum__rpc_reply_small(reply, RUM_MSG_PING, (int)len);
 }
 
-static void rpc_server_child(const struct rtt_options *o) {
+static void far_end_child(const struct rtt_options *o) {
   struct rum_transport *t;
   if (open_end(o, true, &t) != 0) _exit(1);
+  raw_echo(t);
   struct rum_rpc_config cfg = {.self_id = 1, .session = 0x5e55, .server_slots = 16,
                                .handler = ping_handler, .spin_us = 200};
   struct rum_rpc *rpc;
@@ -210,14 +224,21 @@ int bench_rtt(int argc, char **argv) {
   struct rum_transport *t = NULL;
   struct rum_rpc *rpc = NULL;
   double rps = 0;
-  pid_t child = start_child(&o, raw_echo_child);
+  pid_t child = start_child(&o, far_end_child);
   usleep(300000); /* the child binds its port; a lost first frame is resent anyway */
   if (open_end(&o, false, &t) != 0) goto out;
   fprintf(stderr, "rum-bench rtt: raw %s ping-pong, %u round trips...\n", o.transport, o.iterations);
   if (measure_raw(&o, t, &raw) != 0) goto out;
-  stop_child(child);
-  child = start_child(&o, rpc_server_child);
+  /* Sent a few times (a frame may be lost); the child's RPC layer drops the extras. */
+  struct rum_tx_frame sw = {.to = server_addr(&o), .iovcnt = 1};
+  sw.iov[0] = (struct iovec){(void *)switch_frame, sizeof switch_frame};
+  for (int i = 0; i < 3; i++) {
+    (void)t->ops->send(t, &sw, 1);
+    usleep(1000);
+  }
   usleep(300000);
+  struct rum_rx_frame stale[RUM_TRANSPORT_BURST]; /* late echoes of the raw phase */
+  for (int n; (n = t->ops->recv(t, stale, RUM_TRANSPORT_BURST)) > 0;) t->ops->release(t, stale, (unsigned)n);
   uint64_t session;
   if (getrandom(&session, sizeof session, 0) != sizeof session) session = rum__now_ns();
   struct rum_rpc_config cfg = {.self_id = 1000, .session = session | 1, .spin_us = 500};

@@ -19,6 +19,7 @@ struct rum_dpdk_stats {
   uint64_t tx_arp;              /* ARP requests, replies and announcements sent */
   uint64_t tx_held;             /* frames queued while their peer's MAC was resolved */
   uint64_t tx_dropped;          /* no mbuf, Tx queue full, ARP hold queue overflow */
+  uint32_t nports;              /* ports the transport drives */
 };
 
 /* Copy t's counters into *out. Returns 0, or RUM_EINVAL if t is not a dpdk transport

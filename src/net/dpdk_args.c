@@ -1,6 +1,7 @@
 /* EAL argument splitting and adjustment (see dpdk_args.h). */
 #include "net/dpdk_args.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,21 @@ bool rum__dpdk_args_has(const struct rum_dpdk_args *args, const char *name) {
   return false;
 }
 
+/* The names of a port= token, comma separated, split in place (the token is our own
+ * copy in out->text). */
+static int port_list(struct builder *b, char *list) {
+  struct rum_dpdk_args *a = b->out;
+  for (char *name = list;;) {
+    char *comma = strchr(name, ',');
+    if (comma != NULL) *comma = '\0';
+    if (name[0] == '\0') return fail(b, "empty name in port= of the EAL arguments", NULL);
+    if (a->nport_names >= RUM_DPDK_MAX_PORTS) return fail(b, "too many port= names", name);
+    a->port_names[a->nport_names++] = name;
+    if (comma == NULL) return 0;
+    name = comma + 1;
+  }
+}
+
 /* Split text into tokens appended to argv. */
 static int split(struct builder *b, const char *text) {
   const char *p = text;
@@ -79,8 +95,15 @@ static int split(struct builder *b, const char *text) {
     char *stored = store(b, token, len);
     if (stored == NULL) return fail(b, "EAL arguments too long", NULL);
     if (strncmp(stored, "port=", 5) == 0) {
-      if (stored[5] == '\0') return fail(b, "empty port= in EAL arguments", NULL);
-      b->out->port_hint = stored + 5;
+      if (port_list(b, stored + 5) != 0) return -1;
+      continue;
+    }
+    if (strncmp(stored, "slot=", 5) == 0) continue; /* taken care of before (find_slot) */
+    if (strncmp(stored, "ip=", 3) == 0) {
+      struct in_addr a;
+      if (inet_pton(AF_INET, stored + 3, &a) != 1 || a.s_addr == 0)
+        return fail(b, "ip= wants a dotted IPv4 address other than 0.0.0.0", stored);
+      b->out->ipv4 = a.s_addr;
       continue;
     }
     if (strcmp(stored, "-h") == 0 || strcmp(stored, "--help") == 0)
@@ -225,5 +248,77 @@ int rum__dpdk_args_prepare(const char *text, const char *program, const char *pr
     snprintf(cpu, sizeof cpu, "%u", lcore);
     if (push_text(&b, "-l") != 0 || push_text(&b, cpu) != 0) return -1;
   }
+  return 0;
+}
+
+/* The next blank-separated token of *p (quotes not considered: slot= takes a plain
+ * path); returns its length, 0 at the end. */
+static size_t next_token(const char **p) {
+  while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r') (*p)++;
+  size_t n = 0;
+  while ((*p)[n] != '\0' && (*p)[n] != ' ' && (*p)[n] != '\t' && (*p)[n] != '\n' && (*p)[n] != '\r')
+    n++;
+  return n;
+}
+
+int rum__dpdk_args_find_slot(const char *text, char *path, size_t pathlen, unsigned *count) {
+  int found = 0;
+  if (text == NULL) return 0;
+  for (const char *p = text;;) {
+    size_t n = next_token(&p);
+    if (n == 0) return found;
+    if (n > 5 && strncmp(p, "slot=", 5) == 0) {
+      const char *spec = p + 5, *end = p + n, *colon = NULL;
+      for (const char *c = spec; c < end; c++) {
+        if (*c == ':') colon = c;
+      }
+      if (found || colon == NULL || colon == spec || (size_t)(colon - spec) >= pathlen) return -1;
+      unsigned long v = 0;
+      const char *d = colon + 1;
+      if (d == end) return -1;
+      for (; d < end; d++) {
+        if (*d < '0' || *d > '9') return -1;
+        v = v * 10 + (unsigned long)(*d - '0');
+        if (v > RUM_DPDK_MAX_SLOTS) return -1;
+      }
+      if (v == 0) return -1;
+      memcpy(path, spec, (size_t)(colon - spec));
+      path[colon - spec] = '\0';
+      *count = (unsigned)v;
+      found = 1;
+    }
+    p += n;
+  }
+}
+
+bool rum__dpdk_args_uses_slot(const char *text) {
+  return text != NULL && strstr(text, "{slot") != NULL;
+}
+
+int rum__dpdk_args_expand_slot(const char *text, unsigned slot, char *out, size_t outlen) {
+  char dec[8], hex[8];
+  snprintf(dec, sizeof dec, "%u", slot);
+  snprintf(hex, sizeof hex, "%02x", slot & 0xffu);
+  size_t used = 0;
+  for (const char *p = text; *p != '\0';) {
+    const char *put = p;
+    size_t n = 1;
+    if (strncmp(p, "{slot}", 6) == 0) {
+      put = dec;
+      n = strlen(dec);
+      p += 6;
+    } else if (strncmp(p, "{slot:x}", 8) == 0) {
+      put = hex;
+      n = 2;
+      p += 8;
+    } else {
+      p++;
+    }
+    if (used + n >= outlen) return -1;
+    memcpy(out + used, put, n);
+    used += n;
+  }
+  if (outlen == 0) return -1;
+  out[used] = '\0';
   return 0;
 }

@@ -82,14 +82,15 @@ void rum__dpdk_arp_hold(struct rum_dpdk_arp_table *t, struct rum_dpdk_arp_entry 
 }
 
 struct rum_dpdk_arp_entry *rum__dpdk_arp_learn(struct rum_dpdk_arp_table *t, uint32_t ipv4,
-                                               const uint8_t mac[RUM_DPDK_MAC_LEN], uint64_t now_ns,
-                                               bool create) {
+                                               const uint8_t mac[RUM_DPDK_MAC_LEN], unsigned link,
+                                               uint64_t now_ns, bool create) {
   struct rum_dpdk_arp_entry *e = rum__dpdk_arp_find(t, ipv4);
   if (e == NULL) {
     if (!create) return NULL;
     e = entry_claim(t, ipv4);
   }
   memcpy(e->mac, mac, RUM_DPDK_MAC_LEN);
+  e->link = (uint8_t)link;
   e->state = RUM_DPDK_ARP_RESOLVED;
   e->confirmed_ns = now_ns;
   e->requested_ns = 0;

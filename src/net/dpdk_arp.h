@@ -9,9 +9,10 @@
  * Policy (RFC 826 with the usual refinements):
  *  - a peer we want to send to and do not know gets a PENDING entry and an ARP
  *    request, retried at most every RUM_DPDK_ARP_RETRY_NS while we keep sending;
- *  - any ARP or UDP frame from a peer (re)confirms its MAC: a peer that restarted with
- *    a new MAC (memif makes up a random one per process) is relearned from its first
- *    frame or its gratuitous ARP;
+ *  - any ARP or UDP frame from a peer (re)confirms its MAC and the port (link) it came
+ *    in on: a peer that restarted with a new MAC (memif makes up a random one per
+ *    process) is relearned from its first frame or its gratuitous ARP; a transport
+ *    with several ports sends to a peer on the port its frames come in on;
  *  - a RESOLVED entry nothing confirmed for RUM_DPDK_ARP_REFRESH_NS is re-requested
  *    (at most once per that interval) while we keep sending to it, still using the old
  *    MAC meanwhile, so a silently restarted peer is found again;
@@ -43,6 +44,7 @@ struct rum_dpdk_arp_entry {
   uint32_t ipv4; /* network order */
   enum rum_dpdk_arp_state state;
   uint8_t mac[RUM_DPDK_MAC_LEN];
+  uint8_t link;          /* which of the transport's ports the peer is on (RESOLVED) */
   uint64_t confirmed_ns; /* last frame from the peer that showed this MAC */
   uint64_t requested_ns; /* last ARP request we sent for it; 0 = none outstanding */
   uint64_t used_ns;      /* last lookup or learn, for eviction */
@@ -80,13 +82,14 @@ struct rum_dpdk_arp_entry *rum__dpdk_arp_lookup(struct rum_dpdk_arp_table *t, ui
  * held already the oldest one is dropped (through the callback) to make room. */
 void rum__dpdk_arp_hold(struct rum_dpdk_arp_table *t, struct rum_dpdk_arp_entry *e, void *frame);
 
-/* Record that ipv4 is at mac (seen in a frame from it at now_ns). Creates the entry
+/* Record that ipv4 is at mac behind port link (seen in a frame from it at now_ns).
+ * Creates the entry
  * when create is set, else updates only an existing one (as for gratuitous ARP from
  * peers we never talked to). Returns the entry, or NULL when none was created.
  * The entry becomes RESOLVED; take its held frames with rum__dpdk_arp_take_held. */
 struct rum_dpdk_arp_entry *rum__dpdk_arp_learn(struct rum_dpdk_arp_table *t, uint32_t ipv4,
-                                               const uint8_t mac[RUM_DPDK_MAC_LEN], uint64_t now_ns,
-                                               bool create);
+                                               const uint8_t mac[RUM_DPDK_MAC_LEN], unsigned link,
+                                               uint64_t now_ns, bool create);
 
 /* Move the entry's held frames, oldest first, into out[RUM_DPDK_ARP_HOLD]; returns
  * how many. The caller now owns them. */

@@ -25,6 +25,7 @@
 #include <rum/rum_errors.h>
 
 #include "net/dpdk_args.h"
+#include "net/dpdk_slot.h"
 #include "proto/wire.h"
 #include "util/log.h"
 
@@ -48,6 +49,9 @@ static struct {
   enum eal_state state;
   bool eal_ours;  /* we called rte_eal_init (else the application did) */
   bool exit_hook; /* atexit registered */
+  pid_t init_pid; /* the process that initialised the EAL (a fork child cannot use it) */
+  struct rum_dpdk_slot slot; /* the slot= identity taken, if any */
+  char expanded[RUM_DPDK_ARGS_TEXT_MAX]; /* the arguments with {slot} replaced */
   unsigned nopen; /* ports claimed */
   unsigned pools_made;
   char args_used[RUM_DPDK_ARGS_TEXT_MAX];
@@ -55,7 +59,7 @@ static struct {
   FILE *log_stream;
   struct rum_dpdk_args args; /* scratch for parsing, too big for the stack */
   struct port_slot ports[RTE_MAX_ETHPORTS];
-} g = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} g = {.lock = PTHREAD_MUTEX_INITIALIZER, .slot = {.number = 0, .fd = -1}};
 
 /* DPDK logs through a stdio stream; this one forwards each message to util/log at
  * the message's level, so one program's output has one format. */
@@ -161,25 +165,72 @@ static int eal_init_from(const struct rum_dpdk_args *args, const char *text) {
       snprintf(g.runtime_dir, sizeof g.runtime_dir, "%s", rte_eal_get_runtime_dir());
   }
   snprintf(g.args_used, sizeof g.args_used, "%s", text);
+  g.init_pid = getpid();
   if (!g.exit_hook && atexit(exit_hook) == 0) g.exit_hook = true;
+  return 0;
+}
+
+/* text with {slot} replaced (taking a slot when the EAL is still to start), in
+ * *out; text itself when it names no slot. */
+static int slot_expand(const char *text, const char **out) {
+  *out = text;
+  char path[PATH_MAX];
+  unsigned count = 0;
+  int found = rum__dpdk_args_find_slot(text, path, sizeof path, &count);
+  if (found < 0) {
+    RUM_LOG_E("dpdk transport: bad slot= in '%s' (want slot=PATH:N with N in 1..%d)", text,
+              RUM_DPDK_MAX_SLOTS);
+    return RUM_EINVAL;
+  }
+  if (found == 0) {
+    if (!rum__dpdk_args_uses_slot(text)) return 0;
+    RUM_LOG_E("dpdk transport: '%s' uses {slot} but has no slot=PATH:N", text);
+    return RUM_EINVAL;
+  }
+  if (g.slot.number == 0) {
+    if (g.state != EAL_NONE) {
+      RUM_LOG_E("dpdk transport: slot= given after DPDK started without one: '%s'", text);
+      return RUM_EINVAL;
+    }
+    int rc = rum__dpdk_slot_take(path, count, &g.slot);
+    if (rc != 0) return rc;
+  }
+  if (rum__dpdk_args_expand_slot(text, g.slot.number, g.expanded, sizeof g.expanded) != 0) {
+    RUM_LOG_E("dpdk transport: EAL arguments too long once {slot} is filled in");
+    return RUM_EINVAL;
+  }
+  *out = g.expanded;
   return 0;
 }
 
 /* Parse text into g.args (for the port hint on every open) and start the EAL on the
  * first one. */
-static int eal_start(const char *text) {
+static int eal_start(const char *given) {
   char prefix[64], err[256];
+  const char *text;
+  bool slot_was_taken = g.slot.number != 0;
+  int rc = slot_expand(given, &text);
+  if (rc != 0) return rc;
   snprintf(prefix, sizeof prefix, "rum-%ld", (long)getpid());
   if (rum__dpdk_args_prepare(text, "rum", prefix, eal_log_level(), first_allowed_cpu(), &g.args,
                              err, sizeof err) != 0) {
     RUM_LOG_E("dpdk transport: bad EAL arguments '%s': %s", text, err);
+    if (!slot_was_taken && g.state == EAL_NONE) rum__dpdk_slot_release(&g.slot);
     return RUM_EINVAL;
   }
   switch (g.state) {
   case EAL_READY:
+    if (g.init_pid != getpid()) {
+      RUM_LOG_E("dpdk transport: DPDK was initialised in the parent process (pid %ld) before "
+                "this one forked; a forked child cannot use it (its EAL threads and device "
+                "links stay with the parent): open the first dpdk transport after fork(), "
+                "or exec",
+                (long)g.init_pid);
+      return RUM_ETRANSPORT;
+    }
     if (g.args.user_argc > 0 && strcmp(text, g.args_used) != 0)
-      RUM_LOG_W("dpdk: EAL is up already (with '%s'); of '%s' only port= is used", g.args_used,
-                text);
+      RUM_LOG_W("dpdk: EAL is up already (with '%s'); of '%s' only port= and ip= are used",
+                g.args_used, text);
     return 0;
   case EAL_FAILED:
     RUM_LOG_E("dpdk transport: EAL initialisation failed earlier in this process "
@@ -195,36 +246,51 @@ static int eal_start(const char *text) {
               "-m 256 --vdev=net_memif0,role=server,socket=/tmp/rum.sock')");
     return RUM_ETRANSPORT;
   }
-  return eal_init_from(&g.args, text);
+  rc = eal_init_from(&g.args, text);
+  if (rc != 0) rum__dpdk_slot_release(&g.slot);
+  return rc;
 }
 
-static int port_pick(const char *hint, uint16_t *out) {
+static int port_by_name(const char *name, uint16_t *out) {
   uint16_t id;
-  if (hint != NULL) {
-    if (rte_eth_dev_get_port_by_name(hint, &id) != 0) {
-      char *end;
-      unsigned long n = strtoul(hint, &end, 10);
-      if (*end != '\0' || end == hint || n >= RTE_MAX_ETHPORTS ||
-          !rte_eth_dev_is_valid_port((uint16_t)n)) {
-        RUM_LOG_E("dpdk transport: no DPDK port named '%s' (%u ports)", hint,
-                  (unsigned)rte_eth_dev_count_avail());
-        return RUM_ETRANSPORT;
-      }
-      id = (uint16_t)n;
+  if (rte_eth_dev_get_port_by_name(name, &id) != 0) {
+    char *end;
+    unsigned long n = strtoul(name, &end, 10);
+    if (*end != '\0' || end == name || n >= RTE_MAX_ETHPORTS ||
+        !rte_eth_dev_is_valid_port((uint16_t)n)) {
+      RUM_LOG_E("dpdk transport: no DPDK port named '%s' (%u ports)", name,
+                (unsigned)rte_eth_dev_count_avail());
+      return RUM_ETRANSPORT;
     }
-    if (g.ports[id].open) {
-      RUM_LOG_E("dpdk transport: port '%s' is open already in this process", hint);
-      return RUM_EBUSY;
+    id = (uint16_t)n;
+  }
+  if (g.ports[id].open) {
+    RUM_LOG_E("dpdk transport: port '%s' is open already in this process", name);
+    return RUM_EBUSY;
+  }
+  *out = id;
+  return 0;
+}
+
+/* The ports to claim: those port= names (each once), else every port not open yet. */
+static int ports_pick(const struct rum_dpdk_args *args, uint16_t *ids, unsigned *n) {
+  *n = 0;
+  if (args->nport_names > 0) {
+    for (unsigned i = 0; i < args->nport_names; i++) {
+      uint16_t id;
+      int rc = port_by_name(args->port_names[i], &id);
+      if (rc != 0) return rc;
+      bool seen = false;
+      for (unsigned j = 0; j < *n; j++) seen = seen || ids[j] == id;
+      if (!seen) ids[(*n)++] = id;
     }
-    *out = id;
     return 0;
   }
+  uint16_t id;
   RTE_ETH_FOREACH_DEV(id) {
-    if (!g.ports[id].open) {
-      *out = id;
-      return 0;
-    }
+    if (!g.ports[id].open && *n < RUM_DPDK_MAX_PORTS) ids[(*n)++] = id;
   }
+  if (*n > 0) return 0;
   if (rte_eth_dev_count_avail() == 0)
     RUM_LOG_E("dpdk transport: DPDK found no port: give one with --vdev (e.g. "
               "--vdev=net_memif0,role=server,socket=PATH or --vdev=net_af_packet0,iface=IF)");
@@ -283,7 +349,7 @@ static int port_mtu(uint16_t id, const struct rte_eth_dev_info *info, bool is_me
 
 /* Make sure slot->pool has buffers of data_room bytes; *old_pool gets the pool to
  * free once the Rx queue no longer uses it. */
-static int port_pool(uint16_t id, struct port_slot *slot, uint32_t data_room,
+static int port_pool(uint16_t id, struct port_slot *slot, uint32_t data_room, unsigned nb_mbufs,
                      struct rte_mempool **old_pool) {
   *old_pool = NULL;
   if (slot->pool != NULL && slot->data_room >= data_room) return 0;
@@ -291,12 +357,12 @@ static int port_pool(uint16_t id, struct port_slot *slot, uint32_t data_room,
   snprintf(name, sizeof name, "rum_p%u_%u", id, g.pools_made++);
   int socket = rte_eth_dev_socket_id(id);
   struct rte_mempool *pool =
-      rte_pktmbuf_pool_create(name, RUM_DPDK_NB_MBUFS, RUM_DPDK_MBUF_CACHE, 0, (uint16_t)data_room,
+      rte_pktmbuf_pool_create(name, nb_mbufs, RUM_DPDK_MBUF_CACHE, 0, (uint16_t)data_room,
                               socket < 0 ? SOCKET_ID_ANY : socket);
   if (pool == NULL) {
     RUM_LOG_E("dpdk transport: cannot allocate %u mbufs of %u bytes for port %u: %s (give the "
               "EAL more memory, e.g. -m 256)",
-              (unsigned)RUM_DPDK_NB_MBUFS, data_room, id, rte_strerror(rte_errno));
+              nb_mbufs, data_room, id, rte_strerror(rte_errno));
     return RUM_ETRANSPORT;
   }
   *old_pool = slot->pool;
@@ -305,9 +371,14 @@ static int port_pool(uint16_t id, struct port_slot *slot, uint32_t data_room,
   return 0;
 }
 
-static int port_start(uint16_t id, uint32_t frame_mtu, struct rum_dpdk_port *out) {
+/* Configure port id for frames of frame_mtu and start it, filling *out. A failure of
+ * rte_eth_dev_start itself (a memif client whose server's socket is not there yet)
+ * sets *start_failed: the caller may go on with its other ports. */
+static int port_start(uint16_t id, uint32_t frame_mtu, struct rum_dpdk_port *out,
+                      bool *start_failed) {
   struct port_slot *slot = &g.ports[id];
   struct rte_eth_dev_info info;
+  *start_failed = false;
   int rc = rte_eth_dev_info_get(id, &info);
   if (rc != 0) {
     RUM_LOG_E("dpdk transport: cannot query port %u: %s", id, rte_strerror(-rc));
@@ -328,7 +399,8 @@ static int port_start(uint16_t id, uint32_t frame_mtu, struct rum_dpdk_port *out
   uint32_t data_room =
       RTE_PKTMBUF_HEADROOM + RTE_MAX(frame_room, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM);
   struct rte_mempool *old_pool;
-  rc = port_pool(id, slot, data_room, &old_pool);
+  rc = port_pool(id, slot, data_room, out->is_memif ? RUM_DPDK_MEMIF_NB_MBUFS : RUM_DPDK_NB_MBUFS,
+                 &old_pool);
   if (rc != 0) return rc;
 
   /* memif ignores the ethdev MTU (it chains its buffers), and ethdev caps it at
@@ -361,6 +433,7 @@ static int port_start(uint16_t id, uint32_t frame_mtu, struct rum_dpdk_port *out
   if (rc == 0) {
     step = "start";
     rc = rte_eth_dev_start(id);
+    *start_failed = rc != 0;
   }
   if (rc != 0) {
     RUM_LOG_E("dpdk transport: cannot %s port %u (%s): %s", step, id, out->name, rte_strerror(-rc));
@@ -375,25 +448,60 @@ static int port_start(uint16_t id, uint32_t frame_mtu, struct rum_dpdk_port *out
   return 0;
 }
 
-int rum__dpdk_port_open(const char *eal_args, uint32_t frame_mtu, struct rum_dpdk_port *out) {
+static void port_stop(struct rum_dpdk_port *port) {
+  struct port_slot *slot = &g.ports[port->port_id];
+  if (!slot->open) return;
+  int rc = rte_eth_dev_stop(port->port_id);
+  if (rc != 0) RUM_LOG_W("dpdk: cannot stop port %u: %s", port->port_id, rte_strerror(-rc));
+  slot->open = false;
+  g.nopen--;
+}
+
+/* Start every port of ids[0..n): all of them, except that ports whose start alone
+ * failed are skipped while at least one other starts. */
+static int ports_start(const uint16_t *ids, unsigned n, uint32_t frame_mtu,
+                       struct rum_dpdk_port *ports, unsigned *nports) {
+  unsigned started = 0, skipped = 0;
+  int rc = 0;
+  for (unsigned i = 0; i < n && rc == 0; i++) {
+    bool start_failed;
+    rc = port_start(ids[i], frame_mtu, &ports[started], &start_failed);
+    if (rc == 0) {
+      started++;
+    } else if (start_failed) {
+      skipped++;
+      rc = 0;
+    }
+  }
+  if (rc == 0 && started == 0) rc = RUM_ETRANSPORT;
+  if (rc != 0) {
+    for (unsigned i = 0; i < started; i++) port_stop(&ports[i]);
+    return rc;
+  }
+  if (skipped > 0)
+    RUM_LOG_W("dpdk transport: going on with %u of %u ports (see the errors above)", started, n);
+  *nports = started;
+  return 0;
+}
+
+int rum__dpdk_ports_open(const char *eal_args, uint32_t frame_mtu, struct rum_dpdk_port *ports,
+                         unsigned *nports, uint32_t *arg_ipv4) {
+  *nports = 0;
+  *arg_ipv4 = 0;
   pthread_mutex_lock(&g.lock);
   int rc = eal_start(eal_args != NULL ? eal_args : "");
-  uint16_t id = 0;
-  if (rc == 0) rc = port_pick(g.args.port_hint, &id);
-  if (rc == 0) rc = port_start(id, frame_mtu, out);
+  uint16_t ids[RUM_DPDK_MAX_PORTS];
+  unsigned n = 0;
+  if (rc == 0) rc = ports_pick(&g.args, ids, &n);
+  if (rc == 0) rc = ports_start(ids, n, frame_mtu, ports, nports);
+  if (rc == 0) *arg_ipv4 = g.args.ipv4;
   pthread_mutex_unlock(&g.lock);
   return rc;
 }
 
 void rum__dpdk_port_close(struct rum_dpdk_port *port) {
   pthread_mutex_lock(&g.lock);
-  struct port_slot *slot = &g.ports[port->port_id];
-  if (slot->open) {
-    int rc = rte_eth_dev_stop(port->port_id);
-    if (rc != 0) RUM_LOG_W("dpdk: cannot stop port %u: %s", port->port_id, rte_strerror(-rc));
-    slot->open = false;
-    g.nopen--;
-  }
+  port_stop(port);
   pthread_mutex_unlock(&g.lock);
 }
 
@@ -402,6 +510,12 @@ int rum__dpdk_shutdown(void) {
   if (g.nopen > 0) {
     pthread_mutex_unlock(&g.lock);
     return RUM_EBUSY;
+  }
+  if (g.state == EAL_READY && g.init_pid != getpid()) {
+    /* A forked child: the devices are the parent's (memif's control channels are
+     * shared with it), so closing them here would cut the parent's links. */
+    pthread_mutex_unlock(&g.lock);
+    return 0;
   }
   if (g.state == EAL_READY) {
     for (uint16_t id = 0; id < RTE_MAX_ETHPORTS; id++) {
@@ -417,6 +531,7 @@ int rum__dpdk_shutdown(void) {
       remove_runtime_dir(dir);
     }
     g.state = EAL_DOWN;
+    rum__dpdk_slot_release(&g.slot);
   }
   if (g.log_stream != NULL) {
     rte_openlog_stream(NULL);

@@ -123,10 +123,10 @@ static bool print_stats(const char *who, struct rum_transport *t) {
 #if defined(RUM_HAVE_DPDK)
   struct rum_dpdk_stats s;
   if (rum__dpdk_get_stats(t, &s) != 0) return true;
-  printf("%s stats: rx %" PRIu64 " frames %" PRIu64 " bytes, ignored %" PRIu64 ", arp %" PRIu64
+  printf("%s stats: %u port(s); rx %" PRIu64 " frames %" PRIu64 " bytes, ignored %" PRIu64 ", arp %" PRIu64
          ", bad len/hdr/csum %" PRIu64 "/%" PRIu64 "/%" PRIu64 "; tx %" PRIu64
          " frames, arp %" PRIu64 ", held %" PRIu64 ", dropped %" PRIu64 "\n",
-         who, s.rx_frames, s.rx_bytes, s.rx_ignored, s.rx_arp, s.rx_bad_length, s.rx_bad_header,
+         who, (unsigned)s.nports, s.rx_frames, s.rx_bytes, s.rx_ignored, s.rx_arp, s.rx_bad_length, s.rx_bad_header,
          s.rx_bad_checksum, s.tx_frames, s.tx_arp, s.tx_held, s.tx_dropped);
   if (s.rx_bad_length + s.rx_bad_header + s.rx_bad_checksum != 0) {
     fprintf(stderr, "%s: malformed frames received\n", who);
@@ -523,13 +523,26 @@ static int run_selftest(const char *prefix) {
   EXPECT(open_dpdk(eal, 0, 0, &a) == RUM_EINVAL && a == NULL);
   EXPECT(open_dpdk("--no-huge -h", ip, 0, &a) == RUM_EINVAL);
   EXPECT(open_dpdk(NULL, ip, 0, &a) == RUM_ETRANSPORT);
-  /* Two ports, two transports; a third finds none free. */
+  /* Without port= a transport takes every port; then none is left. */
+  struct rum_dpdk_stats st;
   EXPECT(open_dpdk(eal, ip, 0, &a) == 0);
   EXPECT(a->mtu == 1472 && a->local.has_mac && a->local.port == 20010);
-  EXPECT(open_dpdk(eal, ip, 0, &b) == 0);
+  EXPECT(rum__dpdk_get_stats(a, &st) == 0 && st.nports == 2);
+  EXPECT(open_dpdk(eal, ip, 0, &c) == RUM_ETRANSPORT);
+  EXPECT(open_dpdk("port=net_null1", ip, 0, &c) == RUM_EBUSY);
+  rum__transport_destroy(a);
+  /* port= names them; a transport without port= takes what is left. The address
+   * may come from ip= (which also wins over the caller's, checked below). */
+  EXPECT(open_dpdk("port=net_null0", ip, 0, &a) == 0);
+  EXPECT(rum__dpdk_get_stats(a, &st) == 0 && st.nports == 1);
+  EXPECT(open_dpdk("ip=10.79.0.5", 0, 0, &b) == 0);
+  EXPECT(rum__dpdk_get_stats(b, &st) == 0 && st.nports == 1);
+  EXPECT(b->local.ipv4 == inet_addr("10.79.0.5"));
   EXPECT(open_dpdk(eal, ip, 0, &c) == RUM_ETRANSPORT);
   EXPECT(open_dpdk("port=net_null0", ip, 0, &c) == RUM_EBUSY);
+  EXPECT(open_dpdk("port=net_null1,net_null0", ip, 0, &c) == RUM_EBUSY);
   EXPECT(open_dpdk("port=no_such_port", ip, 0, &c) == RUM_ETRANSPORT);
+  EXPECT(open_dpdk("port=net_null0", 0, 0, &c) == RUM_EINVAL); /* no address at all */
   /* Closing gives the port back; it opens again, by name, at another MTU. */
   rum__transport_destroy(b);
   EXPECT(open_dpdk("port=net_null1", ip, 100000, &b) == RUM_EINVAL);
@@ -547,6 +560,9 @@ static int run_selftest(const char *prefix) {
   jf.iov[0] = (struct iovec){jumbo, sizeof jumbo};
   EXPECT(b->ops->send(b, &jf, 1) == 1);
   rum__transport_destroy(b);
+  EXPECT(open_dpdk("port=net_null1 ip=10.79.0.6", ip, 0, &b) == 0);
+  EXPECT(b->local.ipv4 == inet_addr("10.79.0.6"));
+  rum__transport_destroy(b);
   EXPECT(open_dpdk("port=net_null1", ip, 0, &b) == 0 && b->mtu == 1472);
 
   /* Too big is an error; an unknown peer's frame is held and ARP asked for. */
@@ -560,7 +576,6 @@ static int run_selftest(const char *prefix) {
   EXPECT(a->ops->send(a, &f, 1) == RUM_EINVAL);
   f.iovcnt = 2;
   EXPECT(a->ops->send(a, &f, 1) == 1);
-  struct rum_dpdk_stats st;
   EXPECT(rum__dpdk_get_stats(a, &st) == 0);
   EXPECT(st.tx_held == 1 && st.tx_arp >= 1);
   /* A peer with a known MAC goes straight out. */

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Run one dpdk transport scenario with dpdk_pingpong processes.
-#   dpdk_run.sh selftest|memif|afpacket|afpacket_kernel_udp|afpacket_bridge PATH/TO/dpdk_pingpong
+#   dpdk_run.sh selftest|memif|memif_hub|afpacket|afpacket_kernel_udp|afpacket_bridge PATH/TO/dpdk_pingpong
 # selftest: error paths, port claiming and re-open in one process (net_null ports).
 # memif: two processes on one net_memif link (shared memory; server and client roles
 #   on one socket in a temporary directory), at the default MTU and at a jumbo MTU.
+# memif_hub: one server on two memif interfaces (one socket, id=0 and id=1) and two
+#   clients at once, one on each: a transport driving several ports, replying to each
+#   client on the port its frames came in on.
 # afpacket: each process in its own network namespace, net_af_packet on the two ends
 #   of a veth pair (no kernel IP address on either end: DPDK answers ARP).
 # afpacket_kernel_udp: the server is the kernel UDP transport on an address of its
@@ -104,6 +107,30 @@ case_memif() {
   done
 }
 
+case_memif_hub() {
+  sock=$tmp/hub.sock
+  s_eal="$eal_common --file-prefix=$tag-s --vdev=net_memif0,role=server,socket=$sock,id=0 --vdev=net_memif1,role=server,socket=$sock,id=1"
+  timeout $proc_timeout "$bin" server --eal "$s_eal" --ip 10.77.1.1 --port 20001 --clients 2 \
+    >"$tmp/hub.server.log" 2>&1 &
+  spid=$!
+  pids="$pids $spid"
+  wait_for_line "$tmp/hub.server.log" "server: listening" "$spid" || { cat "$tmp/hub.server.log"; return 1; }
+  for c in 0 1; do
+    c_eal="$eal_common --file-prefix=$tag-c$c --vdev=net_memif0,role=client,socket=$sock,id=$c"
+    timeout $proc_timeout "$bin" client --eal "$c_eal" --ip 10.77.1.1$c --port 2003$c \
+      --peer 10.77.1.1:20001 --count 300 >"$tmp/hub.client$c.log" 2>&1 &
+    eval "cpid$c=\$!"
+    pids="$pids $!"
+  done
+  wait "$cpid0"; c0=$?
+  wait "$cpid1"; c1=$?
+  wait "$spid"; s=$?
+  for f in client0 client1 server; do sed "s/^/  [$f] /" "$tmp/hub.$f.log"; done
+  echo "client exits $c0 $c1, server exit $s"
+  grep -q "server stats: 2 port(s)" "$tmp/hub.server.log" || { echo "the server did not drive both ports"; return 1; }
+  [ $c0 -eq 0 ] && [ $c1 -eq 0 ] && [ $s -eq 0 ]
+}
+
 setup_veth() {
   [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
   command -v ip >/dev/null 2>&1 || skip "no ip command"
@@ -188,6 +215,7 @@ case_selftest() {
 case "$case_name" in
 selftest) case_selftest ;;
 memif) case_memif ;;
+memif_hub) case_memif_hub ;;
 afpacket_bridge) case_afpacket_bridge ;;
 afpacket) case_afpacket ;;
 afpacket_kernel_udp) case_afpacket_kernel_udp ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # with_cluster.sh: run a command against a fresh local RUM cluster, then tear it down.
 #
-#   with_cluster.sh --nodes N --base-port P [--memory-mb M] [--rumd-arg ARG]... -- COMMAND ARGS...
+#   with_cluster.sh --nodes N --base-port P [--memory-mb M] [--rumd-arg ARG]...
+#                   [--transport udp|dpdk-memif [--memif-clients K]] -- COMMAND ARGS...
 #
 # Makes a temporary folder, starts N rumd nodes on 127.0.0.1:P..P+N-1 with
 # scripts/rum-cluster, exports RUM_MACHINES=<folder>/machines.csv (and RUM_CLUSTER_DIR,
@@ -9,6 +10,10 @@
 # and removes the folder, also when interrupted. Exits with COMMAND's status (or 1
 # when the cluster did not start, 2 for bad arguments). --rumd-arg passes one more
 # argument to every rumd (e.g. --rumd-arg --lease-ms --rumd-arg 300).
+# --transport dpdk-memif starts the nodes on the dpdk transport over net_memif (see
+# scripts/rum-cluster; K client interfaces per node, default 4) and exports for
+# COMMAND RUM_TRANSPORT=dpdk and RUM_DPDK_ARGS from `rum-cluster dpdk-args --client
+# auto` (each process takes a free client interface), plus RUM_CLUSTER_TRANSPORT.
 # rumd is found in $RUM_BIN_DIR, else in bin/ of the build tree the command runs in
 # (./bin or ../bin, as under CTest), else in ../../build/bin next to this script.
 set -uo pipefail
@@ -22,7 +27,7 @@ die() {
   exit 2
 }
 
-nodes= base_port= memory_mb=
+nodes= base_port= memory_mb= transport= memif_clients=
 rumd_args=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -30,8 +35,10 @@ while [[ $# -gt 0 ]]; do
     --base-port) [[ $# -ge 2 ]] || die "--base-port needs a value"; base_port=$2; shift 2 ;;
     --memory-mb) [[ $# -ge 2 ]] || die "--memory-mb needs a value"; memory_mb=$2; shift 2 ;;
     --rumd-arg) [[ $# -ge 2 ]] || die "--rumd-arg needs a value"; rumd_args+=("$2"); shift 2 ;;
+    --transport) [[ $# -ge 2 ]] || die "--transport needs a value"; transport=$2; shift 2 ;;
+    --memif-clients) [[ $# -ge 2 ]] || die "--memif-clients needs a value"; memif_clients=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument '$1' (the command goes after --)" ;;
   esac
 done
@@ -53,6 +60,18 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/rum-cluster.XXXXXX") || die "cannot make a temp
 cmd_pid=
 status=1
 
+# DPDK runtime folders (automatic --file-prefix rum-PID) of processes that are gone:
+# a client killed before its exit hook ran leaves one.
+sweep_dpdk_runtime() {
+  local d pid
+  for d in /var/run/dpdk/rum-* "${XDG_RUNTIME_DIR:-/tmp}"/dpdk/rum-*; do
+    [[ -d $d ]] || continue
+    pid=${d##*/rum-}
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+  done
+}
+
 cleanup() {
   trap - EXIT INT TERM
   if [[ -n $cmd_pid ]] && kill -0 "$cmd_pid" 2>/dev/null; then
@@ -60,6 +79,7 @@ cleanup() {
     wait "$cmd_pid" 2>/dev/null
   fi
   "$rum_cluster" stop --dir "$dir" 2>/dev/null
+  [[ $transport == dpdk-memif ]] && sweep_dpdk_runtime
   if [[ $status -ne 0 ]]; then
     for log in "$dir"/node-*.log; do
       [[ -f $log ]] || continue
@@ -80,6 +100,8 @@ trap 'on_signal 143' TERM
 
 start=(start --nodes "$nodes" --base-port "$base_port" --dir "$dir")
 [[ -n $memory_mb ]] && start+=(--memory-mb "$memory_mb")
+[[ -n $transport ]] && start+=(--transport "$transport")
+[[ -n $memif_clients ]] && start+=(--memif-clients "$memif_clients")
 [[ ${#rumd_args[@]} -gt 0 ]] && start+=(-- "${rumd_args[@]}")
 if ! "$rum_cluster" "${start[@]}"; then
   status=1
@@ -88,6 +110,11 @@ fi
 
 export RUM_MACHINES=$dir/machines.csv
 export RUM_CLUSTER_DIR=$dir
+if [[ $transport == dpdk-memif ]]; then
+  export RUM_CLUSTER_TRANSPORT=dpdk-memif RUM_TRANSPORT=dpdk
+  RUM_DPDK_ARGS=$("$rum_cluster" dpdk-args --dir "$dir" --client auto) || { status=1; exit 1; }
+  export RUM_DPDK_ARGS
+fi
 # In the background (stdin kept) so that a signal to us is handled at once, not after
 # the command finishes.
 "$@" <&0 &

@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -13,6 +15,7 @@
 #include "net/dpdk_args.h"
 #include "net/dpdk_arp.h"
 #include "net/dpdk_frame.h"
+#include "net/dpdk_slot.h"
 
 static const struct rum_dpdk_endpoint src_ep = {
     .mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01}, .ipv4 = 0, .port = 20001};
@@ -319,7 +322,8 @@ static void test_arp_resolve_hold_flush(void **state) {
   assert_int_equal(t.held_dropped, 1);
 
   /* The reply resolves it; the held frames come back oldest first. */
-  assert_ptr_equal(rum__dpdk_arp_learn(&t, ip, mac_a, now + 5, false), e);
+  assert_ptr_equal(rum__dpdk_arp_learn(&t, ip, mac_a, 2, now + 5, false), e);
+  assert_int_equal(e->link, 2);
   assert_int_equal(e->state, RUM_DPDK_ARP_RESOLVED);
   assert_memory_equal(e->mac, mac_a, 6);
   void *held[RUM_DPDK_ARP_HOLD];
@@ -341,7 +345,7 @@ static void test_arp_refresh_and_relearn(void **state) {
   uint32_t ip = inet_addr("10.0.0.9");
   uint64_t now = 5000000000ull;
   bool ask;
-  rum__dpdk_arp_learn(&t, ip, mac_a, now, true);
+  rum__dpdk_arp_learn(&t, ip, mac_a, 0, now, true);
   /* Silent for the refresh interval while we keep sending: ask again, once per
    * interval, still using the MAC we have. */
   uint64_t later = now + RUM_DPDK_ARP_REFRESH_NS;
@@ -353,10 +357,11 @@ static void test_arp_refresh_and_relearn(void **state) {
   rum__dpdk_arp_lookup(&t, ip, later + RUM_DPDK_ARP_REFRESH_NS, &ask);
   assert_true(ask);
   /* The peer restarted with a new MAC: its first frame moves the entry. */
-  rum__dpdk_arp_learn(&t, ip, mac_b, later + RUM_DPDK_ARP_REFRESH_NS + 1, false);
+  rum__dpdk_arp_learn(&t, ip, mac_b, 3, later + RUM_DPDK_ARP_REFRESH_NS + 1, false);
   assert_memory_equal(rum__dpdk_arp_find(&t, ip)->mac, mac_b, 6);
+  assert_int_equal(rum__dpdk_arp_find(&t, ip)->link, 3); /* and where it came in */
   /* Gratuitous ARP from a stranger does not fill the table. */
-  assert_null(rum__dpdk_arp_learn(&t, inet_addr("10.0.0.77"), mac_a, later, false));
+  assert_null(rum__dpdk_arp_learn(&t, inet_addr("10.0.0.77"), mac_a, 0, later, false));
   assert_null(rum__dpdk_arp_find(&t, inet_addr("10.0.0.77")));
 }
 
@@ -368,7 +373,7 @@ static void test_arp_eviction_lru(void **state) {
   bool ask;
   uint64_t now = 1000;
   for (uint32_t i = 0; i < RUM_DPDK_ARP_ENTRIES; i++)
-    rum__dpdk_arp_learn(&t, htonl(0x0a000001 + i), mac_a, now + i, true);
+    rum__dpdk_arp_learn(&t, htonl(0x0a000001 + i), mac_a, 0, now + i, true);
   /* Use the first entry again, so the second is now the least recently used. */
   rum__dpdk_arp_lookup(&t, htonl(0x0a000001), now + 1000, &ask);
   int frame;
@@ -408,7 +413,9 @@ static void test_args_split_and_defaults(void **state) {
   assert_string_equal(args.argv[2], "-m");
   assert_string_equal(args.argv[3], "256");
   assert_string_equal(args.argv[4], "--vdev=net_memif0,socket=/tmp/a b");
-  assert_string_equal(args.port_hint, "net_memif0");
+  assert_int_equal(args.nport_names, 1);
+  assert_string_equal(args.port_names[0], "net_memif0");
+  assert_int_equal(args.ipv4, 0);
   assert_true(find("--file-prefix=rum-42") > 0);
   assert_true(args.prefix_added);
   assert_true(find("--no-telemetry") > 0);
@@ -433,7 +440,92 @@ static void test_args_user_choices_kept(void **state) {
   assert_true(find("--in-memory") > 0);
   assert_false(args.prefix_added);
   assert_int_equal(find("-l"), -1);
-  assert_null(args.port_hint);
+  assert_int_equal(args.nport_names, 0);
+}
+
+static void test_args_port_list_and_ip(void **state) {
+  (void)state;
+  /* Lists add up over repeated tokens; ip= is ours too, never EAL's. */
+  assert_int_equal(prepare("--no-huge port=net_memif0,net_memif2 ip=127.0.77.101 port=3"), 0);
+  assert_int_equal(args.nport_names, 3);
+  assert_string_equal(args.port_names[0], "net_memif0");
+  assert_string_equal(args.port_names[1], "net_memif2");
+  assert_string_equal(args.port_names[2], "3");
+  assert_int_equal(args.ipv4, inet_addr("127.0.77.101"));
+  assert_int_equal(args.user_argc, 1);
+  assert_int_equal(find("ip=127.0.77.101"), -1);
+  assert_int_equal(prepare("port=a,,b"), -1);
+  assert_int_equal(prepare("port=a,"), -1);
+  assert_int_equal(prepare("ip=10.0.0"), -1);
+  assert_int_equal(prepare("ip=0.0.0.0"), -1);
+  assert_int_equal(prepare("ip="), -1);
+  char many[1024] = "port=p0";
+  for (int i = 1; i <= RUM_DPDK_MAX_PORTS; i++) snprintf(many + strlen(many), 16, ",p%d", i);
+  assert_int_equal(prepare(many), -1); /* one name too many */
+}
+
+static void test_args_slot(void **state) {
+  (void)state;
+  char path[64], out[256];
+  unsigned n = 0;
+  const char *text = "ip=127.0.78.{slot} --vdev=net_memif0,id={slot},mac=02:00:00:00:00:{slot:x} "
+                     "slot=/tmp/c/slot:12";
+  assert_int_equal(rum__dpdk_args_find_slot(text, path, sizeof path, &n), 1);
+  assert_string_equal(path, "/tmp/c/slot");
+  assert_int_equal(n, 12);
+  assert_true(rum__dpdk_args_uses_slot(text));
+  assert_int_equal(rum__dpdk_args_expand_slot(text, 11, out, sizeof out), 0);
+  assert_string_equal(out, "ip=127.0.78.11 --vdev=net_memif0,id=11,mac=02:00:00:00:00:0b "
+                           "slot=/tmp/c/slot:12");
+  /* The expanded text prepares: slot= is ours, ip= parsed. */
+  assert_int_equal(prepare(out), 0);
+  assert_int_equal(args.ipv4, inet_addr("127.0.78.11"));
+  assert_int_equal(find("slot=/tmp/c/slot:12"), -1);
+  assert_int_equal(args.user_argc, 1);
+  assert_int_equal(rum__dpdk_args_expand_slot(text, 11, out, 20), -1); /* too small */
+  assert_int_equal(rum__dpdk_args_find_slot("--no-huge", path, sizeof path, &n), 0);
+  assert_false(rum__dpdk_args_uses_slot("--no-huge"));
+  assert_int_equal(rum__dpdk_args_find_slot("slot=/a", path, sizeof path, &n), -1);
+  assert_int_equal(rum__dpdk_args_find_slot("slot=:3", path, sizeof path, &n), -1);
+  assert_int_equal(rum__dpdk_args_find_slot("slot=/a:0", path, sizeof path, &n), -1);
+  assert_int_equal(rum__dpdk_args_find_slot("slot=/a:256", path, sizeof path, &n), -1);
+  assert_int_equal(rum__dpdk_args_find_slot("slot=/a:2x", path, sizeof path, &n), -1);
+  assert_int_equal(rum__dpdk_args_find_slot("slot=/a:", path, sizeof path, &n), -1);
+  assert_int_equal(rum__dpdk_args_find_slot("slot=/a:1 slot=/b:2", path, sizeof path, &n), -1);
+  assert_int_equal(rum__dpdk_args_find_slot("slot=/a/very/long/path/indeed:1", path, 8, &n), -1);
+}
+
+/* Slots: the first free one; a taken one (another open file holds its lock, as
+ * another process would) is skipped; given back, it is free again. */
+static void test_slots_take_release(void **state) {
+  (void)state;
+  char dir[] = "/tmp/rum-test-slot.XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[64];
+  snprintf(path, sizeof path, "%s/slot", dir);
+  struct rum_dpdk_slot a, b, c;
+  assert_int_equal(rum__dpdk_slot_take(path, 2, &a), 0);
+  assert_int_equal(a.number, 1);
+  assert_int_equal(rum__dpdk_slot_take(path, 2, &b), 0);
+  assert_int_equal(b.number, 2);
+  assert_int_not_equal(rum__dpdk_slot_take(path, 2, &c), 0); /* all taken */
+  assert_int_equal(c.number, 0);
+  rum__dpdk_slot_release(&a);
+  assert_int_equal(a.fd, -1);
+  assert_int_equal(rum__dpdk_slot_take(path, 2, &c), 0);
+  assert_int_equal(c.number, 1);
+  rum__dpdk_slot_release(&b);
+  rum__dpdk_slot_release(&c);
+  rum__dpdk_slot_release(&c); /* twice: harmless */
+  char missing[96];
+  snprintf(missing, sizeof missing, "%s/no/such/dir/slot", dir);
+  assert_int_not_equal(rum__dpdk_slot_take(missing, 1, &a), 0);
+  for (int i = 1; i <= 2; i++) {
+    char file[96];
+    snprintf(file, sizeof file, "%s.%d", path, i);
+    unlink(file);
+  }
+  rmdir(dir);
 }
 
 static void test_args_no_huge_in_memory(void **state) {
@@ -500,6 +592,9 @@ int main(void) {
       cmocka_unit_test(test_args_split_and_defaults),
       cmocka_unit_test(test_args_user_choices_kept),
       cmocka_unit_test(test_args_no_huge_in_memory),
+      cmocka_unit_test(test_args_port_list_and_ip),
+      cmocka_unit_test(test_args_slot),
+      cmocka_unit_test(test_slots_take_release),
       cmocka_unit_test(test_args_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
