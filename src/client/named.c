@@ -40,6 +40,20 @@ static void forget(struct rum_client *cl, struct rum_region *r) {
     }
 }
 
+/* Map the named region spec describes and remember it as attached; named_lock held.
+ * If it cannot be remembered it is unmapped again (and destroyed on the nodes when
+ * this call created it there). Returns 0 and *out, or RUM_E*. */
+static int open_named(struct rum_client *cl, const struct rum_region_spec *spec, struct rum_region **out) {
+  int rc = rum__client_region_new(cl, spec, out);
+  if (rc != 0) return rc;
+  rc = remember(cl, *out);
+  if (rc != 0) {
+    rum__client_region_drop(cl, *out, spec->register_remote);
+    *out = NULL;
+  }
+  return rc;
+}
+
 void *rum__client_alloc_named(struct rum_client *cl, const char *name, size_t size) {
   if (!name_ok(name) || size == 0 || size > cl->table.arena_bytes / 4) {
     errno = size > cl->table.arena_bytes / 4 ? ENOMEM : EINVAL;
@@ -62,15 +76,7 @@ void *rum__client_alloc_named(struct rum_client *cl, const char *name, size_t si
       .register_remote = true,
       .name = name,
   };
-  rc = rum__client_region_new(cl, &spec, &r);
-  if (rc != 0) goto out;
-  rc = remember(cl, r);
-  if (rc != 0) {
-    pthread_mutex_unlock(&cl->named_lock);
-    rum__client_region_drop(cl, r, true);
-    errno = ENOMEM;
-    return NULL;
-  }
+  rc = open_named(cl, &spec, &r);
 out:
   pthread_mutex_unlock(&cl->named_lock);
   if (rc != 0) {
@@ -106,15 +112,7 @@ void *rum__client_attach(struct rum_client *cl, const char *name, size_t *size_o
       .register_remote = false,
       .name = name,
   };
-  rc = rum__client_region_new(cl, &spec, &r);
-  if (rc != 0) goto out;
-  rc = remember(cl, r);
-  if (rc != 0) {
-    pthread_mutex_unlock(&cl->named_lock);
-    rum__client_region_drop(cl, r, false);
-    errno = ENOMEM;
-    return NULL;
-  }
+  rc = open_named(cl, &spec, &r);
 out:
   pthread_mutex_unlock(&cl->named_lock);
   if (rc != 0) {

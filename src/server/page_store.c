@@ -1,6 +1,7 @@
 /* The page store: regions in two hash tables (by id, by name) plus a dense array for
  * listing and reclaim; each region's pages live in its own page table (page_table.c).
  * See page_store.h for the contract. */
+#include "util/hash.h"
 #include "server/page_store.h"
 
 #include <stdlib.h>
@@ -43,14 +44,6 @@ struct rum_page_store {
   size_t nregions, all_cap;
 };
 
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
 
 static uint64_t hash_name(const char *name, size_t len) {
   uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
@@ -58,7 +51,7 @@ static uint64_t hash_name(const char *name, size_t len) {
     h ^= (uint8_t)name[i];
     h *= 0x100000001b3ull;
   }
-  return mix64(h);
+  return rum__mix64(h);
 }
 
 static uint64_t region_npages(uint64_t size) {
@@ -122,7 +115,7 @@ void rum__page_store_destroy(struct rum_page_store *s) {
 }
 
 static struct region *region_find(const struct rum_page_store *s, uint64_t id) {
-  struct region *r = s->by_id[mix64(id) & (s->id_buckets - 1)];
+  struct region *r = s->by_id[rum__mix64(id) & (s->id_buckets - 1)];
   while (r != NULL && r->info.id != id) r = r->next_by_id;
   return r;
 }
@@ -147,7 +140,7 @@ static int regions_rehash(struct region ***table, size_t *nbuckets, size_t entri
     struct region *r = (*table)[i];
     while (r != NULL) {
       struct region *next = by_name ? r->next_by_name : r->next_by_id;
-      size_t k = (by_name ? r->name_hash : mix64(r->info.id)) & (n - 1);
+      size_t k = (by_name ? r->name_hash : rum__mix64(r->info.id)) & (n - 1);
       if (by_name) {
         r->next_by_name = nt[k];
       } else {
@@ -212,7 +205,7 @@ int rum__page_store_alloc(struct rum_page_store *s, const struct rum_store_alloc
   r->info.name_len = (uint16_t)a->name_len;
   if (named) memcpy(r->info.name, a->name, a->name_len);
   r->name_hash = h;
-  size_t k = mix64(a->id) & (s->id_buckets - 1);
+  size_t k = rum__mix64(a->id) & (s->id_buckets - 1);
   r->next_by_id = s->by_id[k];
   s->by_id[k] = r;
   if (named) {
@@ -227,7 +220,7 @@ int rum__page_store_alloc(struct rum_page_store *s, const struct rum_store_alloc
 }
 
 static void region_unlink(struct rum_page_store *s, struct region *r) {
-  struct region **pp = &s->by_id[mix64(r->info.id) & (s->id_buckets - 1)];
+  struct region **pp = &s->by_id[rum__mix64(r->info.id) & (s->id_buckets - 1)];
   while (*pp != r) pp = &(*pp)->next_by_id;
   *pp = r->next_by_id;
   if (r->info.flags & RUM_STORE_F_NAMED) {

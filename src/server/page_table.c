@@ -2,6 +2,7 @@
  *
  * Blocks emptied while a change is applied are removed only at its end, so the count
  * of new blocks needed, taken before any change, stays right. */
+#include "util/hash.h"
 #include "server/page_table.h"
 
 #include <stdlib.h>
@@ -25,14 +26,6 @@ struct rum_page_block {
 const size_t rum__page_block_size = sizeof(struct rum_page_block);
 const uint8_t rum__zero_page[RUM_STORE_PAGE_SIZE] __attribute__((aligned(64)));
 
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
 
 static bool page_is_zero(const uint8_t *p) {
   uint64_t first;
@@ -98,7 +91,7 @@ err:
 
 static struct rum_page_block *block_find(const struct rum_page_table *t, uint64_t number) {
   if (t->nbuckets == 0) return NULL;
-  struct rum_page_block *b = t->buckets[mix64(number) & (t->nbuckets - 1)];
+  struct rum_page_block *b = t->buckets[rum__mix64(number) & (t->nbuckets - 1)];
   while (b != NULL && b->number != number) b = b->next;
   return b;
 }
@@ -115,7 +108,7 @@ static int blocks_reserve(struct rum_page_table *t, struct rum_page_memory *m, u
     struct rum_page_block *b = t->buckets[i];
     while (b != NULL) {
       struct rum_page_block *next = b->next;
-      size_t k = mix64(b->number) & (n - 1);
+      size_t k = rum__mix64(b->number) & (n - 1);
       b->next = nb[k];
       nb[k] = b;
       b = next;
@@ -135,7 +128,7 @@ static struct rum_page_block *block_insert(struct rum_page_table *t, struct rum_
   p->blocks = b->next;
   memset(b, 0, sizeof *b);
   b->number = number;
-  size_t k = mix64(number) & (t->nbuckets - 1);
+  size_t k = rum__mix64(number) & (t->nbuckets - 1);
   b->next = t->buckets[k];
   t->buckets[k] = b;
   t->nblocks++;
@@ -144,7 +137,7 @@ static struct rum_page_block *block_insert(struct rum_page_table *t, struct rum_
 }
 
 static void block_remove(struct rum_page_table *t, struct rum_page_memory *m, struct rum_page_block *b) {
-  struct rum_page_block **pp = &t->buckets[mix64(b->number) & (t->nbuckets - 1)];
+  struct rum_page_block **pp = &t->buckets[rum__mix64(b->number) & (t->nbuckets - 1)];
   while (*pp != b) pp = &(*pp)->next;
   *pp = b->next;
   free(b);
