@@ -1,7 +1,6 @@
 /* The page store: regions in two hash tables (by id, by name) plus a dense array for
  * listing and reclaim; each region's pages live in its own page table (page_table.c).
  * See page_store.h for the contract. */
-#include "util/hash.h"
 #include "server/page_store.h"
 
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <rum/rum_errors.h>
 
 #include "server/page_table.h"
+#include "util/hash.h"
 
 enum {
   MALLOC_OVERHEAD = 16, /* glibc's chunk header, for the metadata estimate */

@@ -2,8 +2,8 @@
  *
  * Blocks emptied while a change is applied are removed only at its end, so the count
  * of new blocks needed, taken before any change, stays right. */
-#include "util/hash.h"
 #include "server/page_table.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
