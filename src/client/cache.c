@@ -470,6 +470,10 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
   struct rum_victim v[RUM_WIRE_MAX_PAGES];
   unsigned nv = 0;
   uint64_t reserved = r->reserved_pages;
+  /* A refresh rereads what the nodes hold, which another process may have written.
+   * Not so for a heap region: only this client writes it, its stored marks are exact,
+   * and a page it never wrote back may hold a freed block's old bytes on the node. */
+  bool shared = r->kind != RUM_REGION_HEAP;
   uint64_t end = first + n > reserved ? reserved : first + n;
   for (uint64_t p = first; p < end;) {
     uint8_t v8 = rum__page_load(r, p);
@@ -479,7 +483,7 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
       rum__cache_settle(c, r, p, v8);
       next = false;
     } else if (s == RUM_PAGE_ABSENT) {
-      uint8_t nv8 = forget ? 0 : (uint8_t)(v8 | (clean_only ? RUM_PAGE_STORED : 0));
+      uint8_t nv8 = forget ? 0 : (uint8_t)(v8 | (clean_only && shared ? RUM_PAGE_STORED : 0));
       if (nv8 != v8 && !atomic_compare_exchange_strong(&r->state[p], &v8, nv8)) next = false;
     } else if (s == RUM_PAGE_CLEAN || !clean_only) {
       if (rum__page_cas(r, p, s, RUM_PAGE_BUSY, NULL)) {
@@ -493,7 +497,7 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
       rum__cache_finish_victims(c, v, nv, true);
       if (forget) {
         for (unsigned i = 0; i < nv; i++) atomic_fetch_and(&r->state[v[i].page], (uint8_t)~RUM_PAGE_STORED);
-      } else if (clean_only) {
+      } else if (clean_only && shared) {
         for (unsigned i = 0; i < nv; i++) atomic_fetch_or(&r->state[v[i].page], RUM_PAGE_STORED);
       }
       nv = 0;

@@ -50,7 +50,7 @@ enum rum_page_state {
 
 enum rum_region_kind {
   RUM_REGION_LARGE = 0, /* one allocation (or a pinned one) */
-  RUM_REGION_SLAB = 1,  /* packed small allocations of one size class */
+  RUM_REGION_HEAP = 1,  /* a heap region: slabs and blocks carved out of it (heap.c) */
   RUM_REGION_NAMED = 2, /* rum_alloc_named / rum_attach */
 };
 
