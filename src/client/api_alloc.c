@@ -82,9 +82,14 @@ int rum__client_region_resize(struct rum_client *cl, struct rum_region *r, uint6
   return rc;
 }
 
-/* Virtual room for a large region: twice its size, so doubling reallocs stay put. */
+/* Virtual room for a large region: eight times its size up to 4 GiB of room, at least
+ * twice it, so that a buffer growing by realloc keeps its pointer and never copies
+ * (only RESIZE messages) until it is eight times as big. Room costs address space
+ * only: the region's page-state arrays are backed lazily. */
 static uint64_t room_for(uint64_t npages) {
-  uint64_t room = npages * 2;
+  enum { ROOM_CAP_PAGES = 1u << 20 }; /* 4 GiB */
+  uint64_t room = npages * 8;
+  if (room > ROOM_CAP_PAGES) room = npages * 2 > ROOM_CAP_PAGES ? npages * 2 : ROOM_CAP_PAGES;
   return room < npages + RUM_CHUNK_PAGES ? npages + RUM_CHUNK_PAGES : room;
 }
 

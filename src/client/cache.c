@@ -180,7 +180,8 @@ void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsign
       rum__cache_frames_give(c, frames, nf);
       for (unsigned k = i; k < j; k++) {
         if (v[k].dirty) atomic_fetch_sub(&r->ndirty, 1);
-        rum__page_set(r, v[k].page, RUM_PAGE_ABSENT, v[k].dirty);
+        rum__page_set(r, v[k].page, RUM_PAGE_ABSENT, v[k].dirty && !v[k].freed);
+        if (v[k].freed) atomic_fetch_and(&r->state[v[k].page], (uint8_t)~RUM_PAGE_STORED);
       }
       atomic_fetch_sub(&r->nresident, j - i);
       atomic_fetch_sub(&c->resident, j - i);
@@ -207,9 +208,9 @@ static int evict_some(struct rum_cache *c, unsigned want, struct rum_store_error
     struct rum_region *r = f->region;
     uint8_t seen;
     if (rum__page_cas(r, f->page, RUM_PAGE_CLEAN, RUM_PAGE_BUSY, &seen)) {
-      v[nv++] = (struct rum_victim){r, f->page, false, false};
+      v[nv++] = (struct rum_victim){r, f->page, false, false, (seen & RUM_PAGE_FREED) != 0};
     } else if (rum__page_cas(r, f->page, RUM_PAGE_DIRTY, RUM_PAGE_BUSY, &seen)) {
-      v[nv++] = (struct rum_victim){r, f->page, true, false};
+      v[nv++] = (struct rum_victim){r, f->page, true, false, (seen & RUM_PAGE_FREED) != 0};
     }
   }
   rum__spin_unlock(&c->lock);
@@ -218,12 +219,12 @@ static int evict_some(struct rum_cache *c, unsigned want, struct rum_store_error
   struct rum_victim dirty[RUM_WIRE_MAX_PAGES];
   unsigned nd = 0;
   for (unsigned i = 0; i < nv; i++)
-    if (v[i].dirty) dirty[nd++] = v[i];
+    if (v[i].dirty && !v[i].freed) dirty[nd++] = v[i];
   int rc = 0;
   if (nd > 0) {
     rc = rum__writeback_victims(c, dirty, nd, err);
     for (unsigned i = 0, k = 0; i < nv && k < nd; i++)
-      if (v[i].dirty) v[i].keep = dirty[k++].keep;
+      if (v[i].dirty && !v[i].freed) v[i].keep = dirty[k++].keep;
   }
   rum__cache_finish_victims(c, v, nv, true);
   unsigned freed = 0;
@@ -487,7 +488,7 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
       if (nv8 != v8 && !atomic_compare_exchange_strong(&r->state[p], &v8, nv8)) next = false;
     } else if (s == RUM_PAGE_CLEAN || !clean_only) {
       if (rum__page_cas(r, p, s, RUM_PAGE_BUSY, NULL)) {
-        v[nv++] = (struct rum_victim){r, p, s == RUM_PAGE_DIRTY, false};
+        v[nv++] = (struct rum_victim){r, p, s == RUM_PAGE_DIRTY, false, false};
       } else {
         next = false;
       }
@@ -502,6 +503,22 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
       }
       nv = 0;
     }
+  }
+}
+
+void rum__cache_mark_freed(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n, bool freed) {
+  (void)c;
+  uint64_t end = first + n > r->reserved_pages ? r->reserved_pages : first + n;
+  for (uint64_t p = first; p < end; p++) {
+    if (!freed) {
+      atomic_fetch_and_explicit(&r->state[p], (uint8_t)~RUM_PAGE_FREED, memory_order_acq_rel);
+      continue;
+    }
+    uint8_t v = atomic_load_explicit(&r->state[p], memory_order_acquire), nv;
+    do {
+      nv = (uint8_t)(v | RUM_PAGE_FREED);
+      if ((v & RUM_PAGE_STATE_MASK) == RUM_PAGE_ABSENT) nv &= (uint8_t)~RUM_PAGE_STORED;
+    } while (!atomic_compare_exchange_weak_explicit(&r->state[p], &v, nv, memory_order_acq_rel, memory_order_acquire));
   }
 }
 

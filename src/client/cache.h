@@ -149,6 +149,9 @@ int rum__cache_refresh(struct rum_cache *c, struct rum_region *r, uint64_t first
  * shrink). Pages left are ABSENT; stored marks are kept unless forget is set. */
 void rum__cache_discard(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,
                         bool forget);
+/* Mark pages [first, first + n) of r freed (RUM_PAGE_FREED) or in use again. A page
+ * marked freed and not resident also forgets RUM_PAGE_STORED. Lock-free, O(n). */
+void rum__cache_mark_freed(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n, bool freed);
 /* Fetch the absent pages of the range now (rum_prefetch). Returns 0 or RUM_E*. */
 int rum__cache_prefetch(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n);
 /* Write back dirty pages of every region (rum_sync). */
@@ -160,6 +163,7 @@ struct rum_victim {
   uint64_t page;
   bool dirty;
   bool keep;   /* write-back failed: return to DIRTY instead of dropping */
+  bool freed;  /* RUM_PAGE_FREED: dropped without write-back, forgetting the node's copy */
 };
 /* Write back the claimed dirty victims v[0..n) (n <= RUM_WIRE_MAX_PAGES), sorted.
  * Protects them against writes first. Sets keep on failure. Returns 0 or RUM_E*

@@ -92,24 +92,31 @@ static int arena_grow(struct rum_heap_arena *a, uint64_t need) {
   return heap_region_new(a, need > RUM_HEAP_INITIAL_PAGES ? need : RUM_HEAP_INITIAL_PAGES);
 }
 
-/* A span of npages pages (arena lock held), growing the heap when none is free. */
-static struct rum_span *take_pages(struct rum_heap_arena *a, uint64_t npages, int *err) {
-  bool nomem;
-  struct rum_span *sp = rum__span_take(&a->spans, npages, &nomem);
+/* A span of npages pages (arena lock held), growing the heap when none is free; its
+ * pages are in use again for the cache. *zeroed: whether they read as zeros. */
+static struct rum_span *take_pages(struct rum_heap_arena *a, uint64_t npages, bool *zeroed, int *err) {
+  bool nomem, dirty = false;
+  struct rum_span *sp = rum__span_take(&a->spans, npages, &nomem, &dirty);
   if (sp == NULL && !nomem) {
     *err = arena_grow(a, npages);
     if (*err != 0) return NULL;
-    sp = rum__span_take(&a->spans, npages, &nomem);
+    sp = rum__span_take(&a->spans, npages, &nomem, &dirty);
   }
-  if (sp == NULL) *err = RUM_ENOMEM;
+  if (sp == NULL) {
+    *err = RUM_ENOMEM;
+    return NULL;
+  }
+  rum__cache_mark_freed(a->client->cache, sp->heap->region, sp->start, sp->npages, false);
+  *zeroed = !dirty;
   return sp;
 }
 
-/* Drop freed pages from the cache (never written back; they read as zeros when
- * reused), then give the span to the free bins. The span is out of everyone's reach
- * meanwhile: its owner is freeing it. */
+/* Mark freed pages (the cache drops them without writing them back if it needs
+ * their frames; otherwise the next block carved there finds them resident), then
+ * give the span to the free bins. The span is out of everyone's reach meanwhile:
+ * its owner is freeing it. */
 static void release_span(struct rum_heap_arena *a, struct rum_span *sp) {
-  rum__cache_discard(a->client->cache, sp->heap->region, sp->start, sp->npages, true);
+  rum__cache_mark_freed(a->client->cache, sp->heap->region, sp->start, sp->npages, true);
   pthread_mutex_lock(&a->lock);
   rum__span_give(&a->spans, sp, rum__heap_now_ms());
   pthread_mutex_unlock(&a->lock);
@@ -117,11 +124,12 @@ static void release_span(struct rum_heap_arena *a, struct rum_span *sp) {
 
 /* ---- slab memory (struct rum_slab_ops, ctx = the arena) ---- */
 
-static int slab_span_new(void *ctx, uint64_t bytes, struct rum_slab *s, uint8_t **base, void **handle) {
+static int slab_span_new(void *ctx, uint64_t bytes, struct rum_slab *s, uint8_t **base, void **handle,
+                         bool *zeroed) {
   struct rum_heap_arena *a = ctx;
   int err = 0;
   pthread_mutex_lock(&a->lock);
-  struct rum_span *sp = take_pages(a, rum__pages_for(bytes), &err);
+  struct rum_span *sp = take_pages(a, rum__pages_for(bytes), zeroed, &err);
   if (sp != NULL) rum__span_mark_slab(sp, s);
   pthread_mutex_unlock(&a->lock);
   if (sp == NULL) return err;
@@ -168,9 +176,9 @@ void rum__heap_uninit(struct rum_heap *h) {
 
 /* ---- blocks ---- */
 
-static void *large_alloc(struct rum_heap_arena *a, size_t size, int *err) {
+static void *large_alloc(struct rum_heap_arena *a, size_t size, bool *zeroed, int *err) {
   pthread_mutex_lock(&a->lock);
-  struct rum_span *sp = take_pages(a, rum__pages_for(size), err);
+  struct rum_span *sp = take_pages(a, rum__pages_for(size), zeroed, err);
   if (sp != NULL) sp->size = size;
   pthread_mutex_unlock(&a->lock);
   return sp != NULL ? span_base(sp) : NULL;
@@ -179,8 +187,7 @@ static void *large_alloc(struct rum_heap_arena *a, size_t size, int *err) {
 void *rum__heap_alloc(struct rum_heap *h, size_t size, bool *zeroed, int *err) {
   struct rum_heap_arena *a = my_arena(h);
   if (size <= RUM_SLAB_MAX) return rum__slab_alloc(&a->slabs, size, zeroed, err);
-  *zeroed = true; /* free pages were dropped from the cache and forgotten */
-  return large_alloc(a, size, err);
+  return large_alloc(a, size, zeroed, err);
 }
 
 static struct rum_heap_region *heap_of(struct rum_region *r) {
@@ -248,10 +255,10 @@ bool rum__heap_is_small(struct rum_heap *h, struct rum_region *r, const void *pt
   return true;
 }
 
-/* Shrink a block to npages, dropping its tail from the cache first (the tail is still
- * the caller's until the span layer frees it). */
+/* Shrink a block to npages, marking its tail freed first (the tail is still the
+ * caller's until the span layer frees it). */
 static void shrink_block(struct rum_heap_arena *a, struct rum_span *sp, uint64_t npages) {
-  rum__cache_discard(a->client->cache, sp->heap->region, sp->start + npages, sp->npages - npages, true);
+  rum__cache_mark_freed(a->client->cache, sp->heap->region, sp->start + npages, sp->npages - npages, true);
   pthread_mutex_lock(&a->lock);
   rum__span_shrink(&a->spans, sp, npages, rum__heap_now_ms());
   pthread_mutex_unlock(&a->lock);
@@ -261,15 +268,20 @@ static void shrink_block(struct rum_heap_arena *a, struct rum_span *sp, uint64_t
  * of the growing heap region, by growing the region. */
 static int grow_block(struct rum_heap_arena *a, struct rum_span *sp, uint64_t npages) {
   bool nomem;
-  if (rum__span_extend(&a->spans, sp, npages, &nomem)) return 0;
+  uint64_t old = sp->npages;
+  if (rum__span_extend(&a->spans, sp, npages, &nomem)) {
+    rum__cache_mark_freed(a->client->cache, sp->heap->region, sp->start + old, npages - old, false);
+    return 0;
+  }
   struct rum_heap_region *hr = sp->heap;
   struct rum_span *top = rum__span_top_free(hr);
   uint64_t end = sp->start + sp->npages;
   bool at_top = end == hr->npages || (top != NULL && top->start == end);
   if (!at_top || a->heaps != hr || sp->start + npages > RUM_HEAP_ROOM_PAGES) return RUM_ENOMEM;
   int rc = arena_grow(a, sp->start + npages - hr->npages);
-  if (rc != 0 || a->heaps != hr) return RUM_ENOMEM;
-  return rum__span_extend(&a->spans, sp, npages, &nomem) ? 0 : RUM_ENOMEM;
+  if (rc != 0 || a->heaps != hr || !rum__span_extend(&a->spans, sp, npages, &nomem)) return RUM_ENOMEM;
+  rum__cache_mark_freed(a->client->cache, hr->region, sp->start + old, npages - old, false);
+  return 0;
 }
 
 int rum__heap_resize_in_place(struct rum_heap *h, struct rum_region *r, void *ptr, size_t size) {

@@ -29,6 +29,9 @@ static void discard_batch(struct rum_heap *h, struct rum_heap_arena *a, struct r
       which[k++] = j;
       done[j] = true;
     }
+    /* The cache first: a resident freed page dropped after the DISCARD could come
+     * back from nowhere else, but one dropped before it never goes to the node. */
+    for (size_t m = 0; m < k; m++) rum__cache_discard(cl->cache, hr->region, ranges[m].first, ranges[m].npages, true);
     int rc = cl->remote.region_discard != NULL ? cl->remote.region_discard(cl->remote_ctx, hr->region, ranges, (unsigned)k)
                                                : 0;
     if (rc != 0) {

@@ -104,12 +104,14 @@ static struct rum_slab *slab_new(struct rum_slab_allocator *a, int cls, int *err
     *err = RUM_ENOMEM;
     return NULL;
   }
-  int rc = a->ops.span_new(a->ctx, c->slab_bytes, s, &s->base, &s->handle);
+  bool zeroed;
+  int rc = a->ops.span_new(a->ctx, c->slab_bytes, s, &s->base, &s->handle, &zeroed);
   if (rc != 0) {
     free(s);
     *err = rc;
     return NULL;
   }
+  if (!zeroed) s->hwm = c->nobj; /* reused memory: no object is known to be zeros */
   s->cls = (uint32_t)cls;
   s->nobj = c->nobj;
   c->nslabs++;

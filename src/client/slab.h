@@ -29,10 +29,11 @@ struct rum_slab;
 
 /* Where slab memory comes from: spans of the arena's heap regions (heap.c). */
 struct rum_slab_ops {
-  /* bytes of memory for slab s, reading as zeros: sets *base and *handle (what
-   * span_free gets back). Returns 0 or RUM_E*. Called under the class lock. */
-  int (*span_new)(void *ctx, uint64_t bytes, struct rum_slab *s, uint8_t **base, void **handle);
-  /* Give a slab's memory back (its pages are discarded, never written back). Called
+  /* bytes of memory for slab s: sets *base, *handle (what span_free gets back) and
+   * *zeroed (whether they read as zeros). Returns 0 or RUM_E*. Called under the
+   * class lock. */
+  int (*span_new)(void *ctx, uint64_t bytes, struct rum_slab *s, uint8_t **base, void **handle, bool *zeroed);
+  /* Give a slab's memory back (its pages are never written back again). Called
    * without the class lock. */
   void (*span_free)(void *ctx, void *handle);
 };

@@ -208,10 +208,11 @@ static struct rum_span *split_front(struct rum_span_set *s, struct rum_span *f, 
   return a;
 }
 
-struct rum_span *rum__span_take(struct rum_span_set *s, uint64_t npages, bool *nomem) {
+struct rum_span *rum__span_take(struct rum_span_set *s, uint64_t npages, bool *nomem, bool *dirty) {
   *nomem = false;
   struct rum_span *f = find_fit(s, npages);
   if (f == NULL) return NULL;
+  *dirty = f->dirty;
   struct rum_span *a = split_front(s, f, npages, nomem);
   if (a == NULL) return NULL;
   a->heap->span_of[a->start] = a;

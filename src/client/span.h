@@ -11,9 +11,10 @@
  * counts only if it is in use and covers the page. Span structs are therefore never
  * freed while their set lives; merged-away ones go to a pool and are reused.
  *
- * Free pages may still hold bytes on the memory nodes ("dirty"): a freed block's
- * pages are dropped from the cache at once, but telling the nodes (DISCARD) is done
- * later and in batches by the heap's maintenance (heap_decay.c), which takes decayed
+ * Free pages may still hold a freed block's bytes ("dirty"): resident in the cache
+ * (marked RUM_PAGE_FREED, so they are never written back) and on the memory nodes.
+ * Dropping them from both (DISCARD) is done later and in batches by the heap's
+ * maintenance (heap_decay.c), which takes decayed
  * dirty spans out of the bins while their DISCARD is in flight so that nobody reuses
  * pages whose DISCARD could land after a new write.
  *
@@ -89,10 +90,10 @@ void rum__span_map_destroy(struct rum_heap_region *h);
 int rum__span_add_fresh(struct rum_span_set *s, struct rum_heap_region *h, uint64_t start, uint64_t n);
 
 /* Take npages pages from a free span (state set to LARGE; the caller may set SLAB
- * with rum__span_mark_slab). *dirty_out says whether any of them may hold old bytes
- * on the nodes (informational: the cache reads them as zeros either way). NULL if no
- * free span is big enough (or RUM_ENOMEM for span structs: then *nomem is set). */
-struct rum_span *rum__span_take(struct rum_span_set *s, uint64_t npages, bool *nomem);
+ * with rum__span_mark_slab). *dirty says whether they may hold a freed block's bytes
+ * (in the cache or on the nodes); clean pages read as zeros. NULL if no free span is
+ * big enough (or RUM_ENOMEM for span structs: then *nomem is set). */
+struct rum_span *rum__span_take(struct rum_span_set *s, uint64_t npages, bool *nomem, bool *dirty);
 /* Point every page of span at it (a slab: objects anywhere must find it). */
 void rum__span_mark_slab(struct rum_span *span, void *slab);
 

@@ -37,6 +37,8 @@ struct local_remote {
   unsigned n;
   unsigned creates, destroys, resizes, copies, discards;
   uint64_t pages_stored, pages_discarded;
+  /* Pages that must never be written back (a freed block), and how many were. */
+  uint64_t forbid_region, forbid_first, forbid_n, forbidden_stores;
 };
 
 static struct remote_region *find(struct local_remote *lr, uint64_t id) {
@@ -68,6 +70,8 @@ static int lr_store(void *ctx, const struct rum_page_io *p, unsigned n, struct r
     } else {
       memcpy(x->bytes + p[i].page * RUM_PAGE_SIZE, p[i].data, RUM_PAGE_SIZE);
       lr->pages_stored++;
+      if (x->id == lr->forbid_region && p[i].page >= lr->forbid_first && p[i].page - lr->forbid_first < lr->forbid_n)
+        lr->forbidden_stores++;
     }
   }
   rum__spin_unlock(&lr->lock);
@@ -401,7 +405,7 @@ static void test_heap_blocks_make_no_rpc(void **state) {
   rum__client_free(g_cl, own);
 }
 
-/* A freed block is never written back; its pages read as zeros when reused; the
+/* A freed block is never written back; calloc of reused memory reads zeros; the
  * maintenance round tells the "nodes" (DISCARD) and shrinks the free heap top. */
 static void test_freed_pages_discarded_and_trimmed(void **state) {
   (void)state;
@@ -419,9 +423,8 @@ static void test_freed_pages_discarded_and_trimmed(void **state) {
   rum__client_free(g_cl, b[0]);
   assert_int_equal(rum__client_sync(g_cl), 0);
   assert_int_equal(g_remote->pages_stored, stored);
-  uint8_t *again = rum__client_alloc(g_cl, BLOCK, false);
+  uint8_t *again = rum__client_alloc(g_cl, BLOCK, false); /* its resident pages serve again */
   assert_ptr_equal(again, b[0]);
-  assert_int_equal(again[5], 0);
   b[0] = again;
   /* Written back, then freed: the node copy is stale but the block reads as zeros. */
   assert_int_equal(rum__client_sync(g_cl), 0);
@@ -450,6 +453,33 @@ static void test_freed_pages_discarded_and_trimmed(void **state) {
   rum__client_free(g_cl, c);
 }
 
+/* A freed block's dirty pages stay resident for reuse, but when the cache needs their
+ * frames they are dropped, never written back. */
+static void test_freed_dirty_pages_never_written_back(void **state) {
+  (void)state;
+  open_client(); /* 4 MiB cache */
+  enum { FREED = 2 << 20, OTHER = 12 << 20 };
+  uint8_t *f = rum__client_alloc(g_cl, FREED, false);
+  uint8_t *o = rum__client_alloc(g_cl, OTHER, false);
+  assert_non_null(f);
+  assert_non_null(o);
+  memset(f, 0x5a, FREED);
+  struct rum_region *r = rum__region_table_lookup(&g_cl->table, f);
+  g_remote->forbid_region = r->id;
+  g_remote->forbid_first = (uint64_t)(f - r->base) / RUM_PAGE_SIZE;
+  g_remote->forbid_n = FREED / RUM_PAGE_SIZE;
+  rum__client_free(g_cl, f);
+  memset(o, 0xa5, OTHER); /* three times the cache: every frame is reused */
+  assert_int_equal(rum__client_sync(g_cl), 0);
+  assert_int_equal(g_remote->forbidden_stores, 0);
+  for (size_t i = 0; i < OTHER; i += 4093) assert_int_equal(o[i], 0xa5);
+  struct rum_stats st;
+  rum__client_stats(g_cl, &st);
+  assert_true(st.evictions >= OTHER / RUM_PAGE_SIZE);
+  g_remote->forbid_n = 0;
+  rum__client_free(g_cl, o);
+}
+
 static void test_calloc_zeroes_reused_memory(void **state) {
   (void)state;
   open_client();
@@ -467,7 +497,7 @@ static void test_calloc_zeroes_reused_memory(void **state) {
 
 static void test_realloc_in_place_and_moving(void **state) {
   (void)state;
-  open_client_cache(32768); /* 128 MiB: the blocks below stay resident */
+  open_client_cache(98304); /* 384 MiB: the blocks below stay resident */
   char *s = rum__client_alloc(g_cl, 20, false);
   strcpy(s, "hello, grid");
   assert_ptr_equal(rum__client_realloc(g_cl, s, 30), s); /* same class (32 B) */
@@ -503,28 +533,34 @@ static void test_realloc_in_place_and_moving(void **state) {
   memset(r + 6 * mb, 0, own - 6 * mb); /* all of it resident */
   r[2 * mb - 1] = 7;
   unsigned resizes = g_remote->resizes, copies = g_remote->copies;
-  uint8_t *rg = rum__client_realloc(g_cl, r, 2 * own - mb); /* within the reserved room */
+  uint8_t *rg = rum__client_realloc(g_cl, r, 8 * own - mb); /* within the reserved room */
   assert_ptr_equal(rg, r);
   assert_int_equal(g_remote->resizes - resizes, 1);
+  assert_int_equal(rum__client_usable_size(g_cl, rg), 8 * own - mb);
+  uint8_t *back = rum__client_realloc(g_cl, rg, own); /* shrinks in place */
+  assert_ptr_equal(back, rg);
   /* Beyond the room it moves. Resident, it is copied locally (no node copy); */
-  uint8_t *local = rum__client_realloc(g_cl, rg, 3 * own);
-  assert_ptr_not_equal(local, rg);
+  uint8_t *local = rum__client_realloc(g_cl, back, 9 * own);
+  assert_ptr_not_equal(local, back);
   assert_int_equal(g_remote->copies - copies, 0);
   for (size_t i = 0; i < mb; i += 512) assert_int_equal(local[i], (uint8_t)(i >> 9));
   assert_int_equal(local[2 * mb - 1], 7);
+  assert_int_equal(local[9 * own - 1], 0);
+  rum__client_free(g_cl, local);
   /* not resident (written back and dropped), the nodes copy it without a page
    * crossing the network. */
-  assert_int_equal(rum__client_refresh(g_cl, local, 3 * own), 0);
-  uint8_t *far = rum__client_realloc(g_cl, local, 7 * own);
-  assert_ptr_not_equal(far, local);
+  uint8_t *cold = rum__client_alloc(g_cl, own, false);
+  assert_non_null(cold);
+  cold[12345] = 0x42;
+  cold[own - 1] = 0x43;
+  assert_int_equal(rum__client_refresh(g_cl, cold, own), 0);
+  uint8_t *far = rum__client_realloc(g_cl, cold, 9 * own);
+  assert_ptr_not_equal(far, cold);
   assert_int_equal(g_remote->copies - copies, 1); /* copied by the "nodes", not page by page */
-  for (size_t i = 0; i < mb; i += 512) assert_int_equal(far[i], (uint8_t)(i >> 9));
-  assert_int_equal(far[2 * mb - 1], 7);
-  assert_int_equal(far[7 * own - 1], 0);
-  uint8_t *back = rum__client_realloc(g_cl, far, 4 * own); /* shrinks in place */
-  assert_ptr_equal(back, far);
-  assert_int_equal(back[2 * mb - 1], 7);
-  assert_int_equal(rum__client_usable_size(g_cl, back), rum__pages_for(4 * own) * RUM_PAGE_SIZE);
+  assert_int_equal(far[12345], 0x42);
+  assert_int_equal(far[own - 1], 0x43);
+  assert_int_equal(far[9 * own - 1], 0);
+  back = far;
   assert_null(rum__client_realloc(g_cl, back, 0)); /* frees */
   assert_int_equal(rum__client_usable_size(g_cl, back), 0);
 }
@@ -647,6 +683,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_empty_slabs_are_returned, setup, teardown),
       cmocka_unit_test_setup_teardown(test_heap_blocks_make_no_rpc, setup, teardown),
       cmocka_unit_test_setup_teardown(test_freed_pages_discarded_and_trimmed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_freed_dirty_pages_never_written_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_calloc_zeroes_reused_memory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_realloc_in_place_and_moving, setup, teardown),
       cmocka_unit_test_setup_teardown(test_realloc_impossible_sizes, setup, teardown),
