@@ -497,7 +497,8 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
     if (nv == RUM_WIRE_MAX_PAGES || (p >= end && nv > 0)) {
       rum__cache_finish_victims(c, v, nv, true);
       if (forget) {
-        for (unsigned i = 0; i < nv; i++) atomic_fetch_and(&r->state[v[i].page], (uint8_t)~RUM_PAGE_STORED);
+        for (unsigned i = 0; i < nv; i++)
+          atomic_fetch_and(&r->state[v[i].page], (uint8_t)~(RUM_PAGE_STORED | RUM_PAGE_FREED));
       } else if (clean_only && shared) {
         for (unsigned i = 0; i < nv; i++) atomic_fetch_or(&r->state[v[i].page], RUM_PAGE_STORED);
       }
@@ -506,20 +507,47 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
   }
 }
 
+/* The freed form of eight state bytes: a page that is not ABSENT gets RUM_PAGE_FREED
+ * (its frame must not be written back), an ABSENT one forgets RUM_PAGE_STORED (when
+ * reused it reads zeros instead of the old bytes). */
+static inline uint64_t freed_form(uint64_t x) {
+  const uint64_t low = 0x0101010101010101ull;
+  uint64_t t = x & (low * RUM_PAGE_STATE_MASK);
+  uint64_t present = (t | (t >> 1) | (t >> 2)) & low;
+  return (x | present * RUM_PAGE_FREED) & ~((present ^ low) * RUM_PAGE_STORED);
+}
+
+static void mark_one(struct rum_region *r, uint64_t p, bool freed) {
+  uint8_t v = atomic_load_explicit(&r->state[p], memory_order_acquire), nv;
+  do {
+    nv = freed ? (uint8_t)freed_form(v) : (uint8_t)(v & ~RUM_PAGE_FREED);
+  } while (nv != v &&
+           !atomic_compare_exchange_weak_explicit(&r->state[p], &v, nv, memory_order_acq_rel, memory_order_acquire));
+}
+
+/* Eight pages per atomic operation on the state array (page-aligned, so aligned
+ * words): every other writer changes single bytes with locked instructions, which
+ * x86 and arm64 keep atomic against a locked word operation covering them. Words
+ * that need no change (pages never touched) cost a load. */
 void rum__cache_mark_freed(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n, bool freed) {
   (void)c;
+  const uint64_t freed_bits = 0x0101010101010101ull * RUM_PAGE_FREED;
   uint64_t end = first + n > r->reserved_pages ? r->reserved_pages : first + n;
-  for (uint64_t p = first; p < end; p++) {
+  uint64_t p = first;
+  for (; p < end && (p & 7) != 0; p++) mark_one(r, p, freed);
+  for (; p + 8 <= end; p += 8) {
+    _Atomic uint64_t *w = (_Atomic uint64_t *)(void *)&r->state[p];
+    uint64_t x = atomic_load_explicit(w, memory_order_acquire);
     if (!freed) {
-      atomic_fetch_and_explicit(&r->state[p], (uint8_t)~RUM_PAGE_FREED, memory_order_acq_rel);
+      if (x & freed_bits) atomic_fetch_and_explicit(w, ~freed_bits, memory_order_acq_rel);
       continue;
     }
-    uint8_t v = atomic_load_explicit(&r->state[p], memory_order_acquire), nv;
+    uint64_t nx;
     do {
-      nv = (uint8_t)(v | RUM_PAGE_FREED);
-      if ((v & RUM_PAGE_STATE_MASK) == RUM_PAGE_ABSENT) nv &= (uint8_t)~RUM_PAGE_STORED;
-    } while (!atomic_compare_exchange_weak_explicit(&r->state[p], &v, nv, memory_order_acq_rel, memory_order_acquire));
+      nx = freed_form(x);
+    } while (nx != x && !atomic_compare_exchange_weak_explicit(w, &x, nx, memory_order_acq_rel, memory_order_acquire));
   }
+  for (; p < end; p++) mark_one(r, p, freed);
 }
 
 void rum__cache_discard(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,

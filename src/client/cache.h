@@ -146,11 +146,13 @@ int rum__cache_flush(struct rum_cache *c, struct rum_region *r, uint64_t first, 
  * so that the next touch reads the node's bytes. */
 int rum__cache_refresh(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n);
 /* Drop every resident page of r in [first, first + n) WITHOUT writing it back (free,
- * shrink). Pages left are ABSENT; stored marks are kept unless forget is set. */
+ * shrink). Pages left are ABSENT; stored marks are kept unless forget is set, which
+ * clears RUM_PAGE_FREED too. */
 void rum__cache_discard(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,
                         bool forget);
-/* Mark pages [first, first + n) of r freed (RUM_PAGE_FREED) or in use again. A page
- * marked freed and not resident also forgets RUM_PAGE_STORED. Lock-free, O(n). */
+/* Mark pages [first, first + n) of r freed or in use again. Freed: a page that is
+ * not ABSENT gets RUM_PAGE_FREED, an ABSENT one forgets RUM_PAGE_STORED (so that it
+ * reads as zeros when reused). In use: RUM_PAGE_FREED is cleared. Lock-free, O(n). */
 void rum__cache_mark_freed(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n, bool freed);
 /* Fetch the absent pages of the range now (rum_prefetch). Returns 0 or RUM_E*. */
 int rum__cache_prefetch(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n);

@@ -106,7 +106,8 @@ static struct rum_span *take_pages(struct rum_heap_arena *a, uint64_t npages, bo
     *err = RUM_ENOMEM;
     return NULL;
   }
-  rum__cache_mark_freed(a->client->cache, sp->heap->region, sp->start, sp->npages, false);
+  /* Clean pages (never used, or discarded) carry no RUM_PAGE_FREED mark. */
+  if (dirty) rum__cache_mark_freed(a->client->cache, sp->heap->region, sp->start, sp->npages, false);
   *zeroed = !dirty;
   return sp;
 }

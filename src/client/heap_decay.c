@@ -63,13 +63,16 @@ static void decay_arena(struct rum_heap *h, struct rum_heap_arena *a, uint64_t o
   }
 }
 
-/* Shrink heap regions whose top is free: keep an eighth of what is below it as
- * headroom (at least RUM_HEAP_INITIAL_PAGES in all), give the rest back. */
+/* Shrink heap regions whose top is free and decayed: keep an eighth of what is below
+ * it as headroom (at least RUM_HEAP_INITIAL_PAGES in all), give the rest back. */
 static void trim_arena(struct rum_heap *h, struct rum_heap_arena *a) {
   pthread_mutex_lock(&a->lock);
   for (struct rum_heap_region *hr = a->heaps; hr != NULL; hr = hr->next) {
+    /* Only a top that has decayed (clean: discarded) goes: a recently freed one is
+     * likely to be needed again at once, and cutting it would cost a RESIZE now and
+     * fresh-page faults after the next growth. */
     struct rum_span *top = rum__span_top_free(hr);
-    if (top == NULL || atomic_load(&hr->region->lost)) continue;
+    if (top == NULL || top->dirty || atomic_load(&hr->region->lost)) continue;
     uint64_t target = top->start + top->start / 8;
     if (target < RUM_HEAP_INITIAL_PAGES) target = RUM_HEAP_INITIAL_PAGES;
     if (target >= hr->npages || hr->npages - target < RUM_HEAP_TRIM_MIN_PAGES) continue;
