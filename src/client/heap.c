@@ -97,6 +97,9 @@ static int arena_grow(struct rum_heap_arena *a, uint64_t need) {
 static struct rum_span *take_pages(struct rum_heap_arena *a, uint64_t npages, bool *zeroed, int *err) {
   bool nomem, dirty = false;
   struct rum_span *sp = rum__span_take(&a->spans, npages, &nomem, &dirty);
+  /* A lost heap region (its lease expired) cannot hold new blocks: its free pages
+   * stay taken, out of the bins, and the arena grows a new region. */
+  while (sp != NULL && atomic_load(&sp->heap->region->lost)) sp = rum__span_take(&a->spans, npages, &nomem, &dirty);
   if (sp == NULL && !nomem) {
     *err = arena_grow(a, npages);
     if (*err != 0) return NULL;
