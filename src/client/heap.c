@@ -11,15 +11,45 @@
 #include "util/log.h"
 
 /* The calling thread's arena number, the same for every client (it only spreads
- * threads). initial-exec: no __tls_get_addr call on the allocation path. */
+ * threads). initial-exec: no __tls_get_addr call on the allocation path.
+ *
+ * A thread takes the arena with the fewest live threads, and gives its place back
+ * when it exits (a thread-specific key's destructor). Round robin would send a
+ * program that runs one short-lived thread after another (a worker per request) to
+ * each arena in turn, growing four heaps where one serves. The counts are the
+ * process's, like the threads they count. */
 static __thread unsigned tls_arena __attribute__((tls_model("initial-exec"))) = UINT_MAX;
+static _Atomic unsigned arena_threads[RUM_HEAP_ARENAS];
+static pthread_once_t arena_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t arena_key;
+static bool arena_key_ok;
+
+static void arena_thread_exit(void *v) {
+  atomic_fetch_sub_explicit(&arena_threads[(uintptr_t)v - 1], 1, memory_order_relaxed);
+}
+
+static void arena_key_create(void) { arena_key_ok = pthread_key_create(&arena_key, arena_thread_exit) == 0; }
 
 uint64_t rum__heap_now_ms(void) { return rum__now_ns() / 1000000u; }
+
+static unsigned pick_arena(void) {
+  unsigned best = 0;
+  for (unsigned i = 1; i < RUM_HEAP_ARENAS; i++)
+    if (atomic_load_explicit(&arena_threads[i], memory_order_relaxed) <
+        atomic_load_explicit(&arena_threads[best], memory_order_relaxed))
+      best = i;
+  atomic_fetch_add_explicit(&arena_threads[best], 1, memory_order_relaxed);
+  pthread_once(&arena_key_once, arena_key_create);
+  /* Without the key the place is never given back: arenas are then chosen by the
+   * threads ever started, which still spreads them. */
+  if (arena_key_ok) pthread_setspecific(arena_key, (void *)(uintptr_t)(best + 1));
+  return best;
+}
 
 static struct rum_heap_arena *my_arena(struct rum_heap *h) {
   unsigned i = tls_arena;
   if (i == UINT_MAX) {
-    i = atomic_fetch_add_explicit(&h->next_arena, 1, memory_order_relaxed) % RUM_HEAP_ARENAS;
+    i = pick_arena();
     tls_arena = i;
   }
   return &h->arenas[i % RUM_HEAP_ARENAS];

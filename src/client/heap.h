@@ -10,9 +10,9 @@
  * rum_alloc time, never at write-back), and freed pages are dropped from the cache
  * at once (never written back) and read as zeros when reused.
  *
- * Threads are spread over RUM_HEAP_ARENAS arenas (round robin at a thread's first
- * allocation), each with its own lock, slabs and heap regions; a free from another
- * thread goes to the arena owning the block.
+ * Threads are spread over RUM_HEAP_ARENAS arenas (at its first allocation a thread
+ * takes the arena fewest live threads use), each with its own lock, slabs and heap
+ * regions; a free from another thread goes to the arena owning the block.
  *
  * A maintenance thread (heap_decay.c) tells the nodes about free pages in batches
  * (DISCARD, for spans free longer than the decay time) and trims free heap tops, so
@@ -67,7 +67,6 @@ struct rum_heap_config {
 
 struct rum_heap {
   struct rum_heap_arena arenas[RUM_HEAP_ARENAS];
-  _Atomic unsigned next_arena;
   uint64_t decay_ms;
   uint32_t tick_ms;
   struct rum_ticker maintenance;
