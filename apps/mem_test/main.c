@@ -37,6 +37,7 @@ static const struct mt_phase phases[] = {
     {"named", mt_phase_named, true, "named regions: create, EEXIST, attach, detach, free"},
     {"big", mt_phase_big, true, "20x the cache in one region, every byte"},
     {"threads", mt_phase_threads, true, "threads allocating and sharing pages at once"},
+    {"stress", mt_phase_stress, true, "threads: random alloc/realloc/free 1 B..max vs shadow copies"},
     {"reinit", mt_phase_reinit, true, "shutdown and init again; named data survives"},
     {"persist-write", mt_phase_persist_write, false, "write a named region, exit without sync"},
     {"persist-verify", mt_phase_persist_verify, false, "attach the persist region, verify, free"},
@@ -50,7 +51,7 @@ static void usage(FILE *f) {
           "  --seed S        PRNG seed (default: from the clock; always printed)\n"
           "  --quick         smaller sizes, for CI\n"
           "  --phase LIST    run only these phases (comma-separated)\n"
-          "  --threads N     threads in the threads phase (default 4)\n"
+          "  --threads N     threads in the threads and stress phases (default 4)\n"
           "  --cache-mb M    client cache size; sets RUM_CACHE_MB (default: $RUM_CACHE_MB)\n"
           "  --nodes N       node ids are 1..N (default: first column of the machines file)\n"
           "  --machines F    machines file for rum_init (default: $RUM_MACHINES)\n"

@@ -138,6 +138,7 @@ void mt_phase_alloc_on(struct mt_ctx *c);
 void mt_phase_sync(struct mt_ctx *c);
 void mt_phase_refresh(struct mt_ctx *c);
 void mt_phase_prefetch(struct mt_ctx *c);
+void mt_phase_stress(struct mt_ctx *c);
 void mt_phase_stats(struct mt_ctx *c);
 void mt_phase_named(struct mt_ctx *c);
 void mt_phase_big(struct mt_ctx *c);

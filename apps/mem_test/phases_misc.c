@@ -230,7 +230,8 @@ void mt_phase_stats(struct mt_ctx *c) {
   check_monotonic(c, &s0, &s1);
   MT_CHECK(c, s1.faults > s0.faults, "writing %zu fresh bytes: faults did not move", len);
   MT_CHECK(c, s1.write_faults > s0.write_faults, "writing %zu bytes: write_faults did not move", len);
-  MT_CHECK(c, s1.regions == s0.regions + 1, "regions %" PRIu64 " -> %" PRIu64 " after one alloc",
+  /* A block this size is carved out of a heap region: at most the first one is new. */
+  MT_CHECK(c, s1.regions <= s0.regions + 1 && s1.regions >= 1, "regions %" PRIu64 " -> %" PRIu64 " after one alloc",
            s0.regions, s1.regions);
   MT_CHECK(c, s1.cache_capacity == s0.cache_capacity, "cache_capacity changed");
   MT_CHECK(c, s1.cache_pages > 0, "cache_pages is 0 right after writing %zu bytes", len);
@@ -250,8 +251,9 @@ void mt_phase_stats(struct mt_ctx *c) {
   MT_CHECK(c, s3.bytes_in > s2.bytes_in, "reading after refresh: bytes_in did not move");
   rum_free(p);
   mt_stats(c, &s4);
-  MT_CHECK(c, s4.regions == s0.regions, "regions %" PRIu64 " after free, %" PRIu64 " before alloc",
-           s4.regions, s0.regions);
+  MT_CHECK(c, s4.regions <= s1.regions, "regions %" PRIu64 " after free, %" PRIu64 " while allocated",
+           s4.regions, s1.regions);
+  MT_CHECK(c, rum_usable_size(p) == 0, "usable size %zu after rum_free, want 0", rum_usable_size(p));
 
   size_t big = 3 * c->cache_bytes;
   p = rum_alloc(big);

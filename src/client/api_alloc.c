@@ -1,7 +1,8 @@
 /* Allocation: rum_alloc / rum_calloc / rum_realloc / rum_free / rum_alloc_on /
  * rum_usable_size on an explicit client, and the region life cycle behind them.
  *
- * Small sizes come from slabs (slab.c); larger ones are regions of their own with
+ * Sizes up to RUM_HEAP_EXTENT_MAX come from the heap (heap.c: slabs and blocks carved
+ * out of heap regions, no round trip); larger ones are regions of their own with
  * twice their size of virtual room reserved, so that a growing realloc usually only
  * tells the nodes the new size (RESIZE) and keeps the pointer. */
 #include <errno.h>
@@ -66,9 +67,29 @@ void rum__client_region_drop(struct rum_client *cl, struct rum_region *r, bool d
   pthread_rwlock_unlock(&cl->regions_lock);
 }
 
-/* Virtual room for a large region: twice its size, so doubling reallocs stay put. */
+int rum__client_region_resize(struct rum_client *cl, struct rum_region *r, uint64_t npages, uint64_t size) {
+  pthread_rwlock_wrlock(&cl->regions_lock);
+  uint64_t old = atomic_load(&r->npages), old_size = r->user_size;
+  if (npages < old) rum__cache_discard(cl->cache, r, npages, old - npages, true);
+  atomic_store(&r->npages, npages);
+  r->user_size = size; /* the nodes record the exact size (rum_attach reports it) */
+  int rc = cl->remote.region_resize(cl->remote_ctx, r, old);
+  if (rc != 0) {
+    atomic_store(&r->npages, old);
+    r->user_size = old_size;
+  }
+  pthread_rwlock_unlock(&cl->regions_lock);
+  return rc;
+}
+
+/* Virtual room for a large region: eight times its size up to 4 GiB of room, at least
+ * twice it, so that a buffer growing by realloc keeps its pointer and never copies
+ * (only RESIZE messages) until it is eight times as big. Room costs address space
+ * only: the region's page-state arrays are backed lazily. */
 static uint64_t room_for(uint64_t npages) {
-  uint64_t room = npages * 2;
+  enum { ROOM_CAP_PAGES = 1u << 20 }; /* 4 GiB */
+  uint64_t room = npages * 8;
+  if (room > ROOM_CAP_PAGES) room = npages * 2 > ROOM_CAP_PAGES ? npages * 2 : ROOM_CAP_PAGES;
   return room < npages + RUM_CHUNK_PAGES ? npages + RUM_CHUNK_PAGES : room;
 }
 
@@ -96,9 +117,9 @@ static struct rum_region *large_new(struct rum_client *cl, size_t size, int32_t 
 
 void *rum__client_alloc(struct rum_client *cl, size_t size, bool zero) {
   int err = 0;
-  if (size <= RUM_SLAB_MAX) {
+  if (size <= RUM_HEAP_EXTENT_MAX) {
     bool zeroed;
-    void *p = rum__slab_alloc(&cl->slabs, size, &zeroed, &err);
+    void *p = rum__heap_alloc(&cl->heap, size, &zeroed, &err);
     if (p == NULL) {
       errno = rum__errno_of(err);
       return NULL;
@@ -130,10 +151,10 @@ void *rum__client_alloc_on(struct rum_client *cl, int node_id, size_t size) {
   return r->base;
 }
 
-/* The region ptr is the start of (for regions) or lies in (for slabs), or NULL. */
+/* The region ptr is the start of (for regions) or lies in (for heap blocks), or NULL. */
 static struct rum_region *owner_of(struct rum_client *cl, void *ptr, const char *what) {
   struct rum_region *r = rum__region_table_lookup(&cl->table, ptr);
-  if (r != NULL && (r->kind == RUM_REGION_SLAB || ptr == r->base)) return r;
+  if (r != NULL && (r->kind == RUM_REGION_HEAP || ptr == r->base)) return r;
   RUM_LOG_W("%s(%p): not a pointer RUM returned; ignored", what, ptr);
   return NULL;
 }
@@ -142,8 +163,8 @@ void rum__client_free(struct rum_client *cl, void *ptr) {
   if (ptr == NULL) return;
   struct rum_region *r = owner_of(cl, ptr, "rum_free");
   if (r == NULL) return;
-  if (r->kind == RUM_REGION_SLAB) {
-    rum__slab_free(&cl->slabs, r, ptr);
+  if (r->kind == RUM_REGION_HEAP) {
+    rum__heap_free(&cl->heap, r, ptr);
     return;
   }
   if (r->kind == RUM_REGION_NAMED) {
@@ -159,25 +180,9 @@ size_t rum__client_usable_size(struct rum_client *cl, void *ptr) {
   if (ptr == NULL) return 0;
   struct rum_region *r = rum__region_table_lookup(&cl->table, ptr);
   if (r == NULL) return 0;
-  if (r->kind == RUM_REGION_SLAB) return rum__slab_usable(r, ptr);
+  if (r->kind == RUM_REGION_HEAP) return rum__heap_usable(&cl->heap, r, ptr);
   if (ptr != r->base) return 0;
   return atomic_load(&r->npages) * RUM_PAGE_SIZE;
-}
-
-/* Grow or shrink a large region within its reserved room. */
-static int resize_in_place(struct rum_client *cl, struct rum_region *r, uint64_t new_npages, size_t size) {
-  pthread_rwlock_wrlock(&cl->regions_lock);
-  uint64_t old = atomic_load(&r->npages), old_size = r->user_size;
-  if (new_npages < old) rum__cache_discard(cl->cache, r, new_npages, old - new_npages, true);
-  atomic_store(&r->npages, new_npages);
-  r->user_size = size; /* the nodes record the exact size (rum_attach reports it) */
-  int rc = cl->remote.region_resize(cl->remote_ctx, r, old);
-  if (rc != 0) {
-    atomic_store(&r->npages, old);
-    r->user_size = old_size;
-  }
-  pthread_rwlock_unlock(&cl->regions_lock);
-  return rc;
 }
 
 /* Move a large region to a bigger one. When most of it is in the cache, copy it
@@ -229,6 +234,35 @@ static void *move_object(struct rum_client *cl, void *ptr, size_t old_size, size
   return n;
 }
 
+/* A heap block: a slab object keeps its place within its size class; a larger block
+ * grows or shrinks in place when its span allows, and otherwise moves (to a slab, a
+ * bigger span, or a region of its own past RUM_HEAP_EXTENT_MAX). */
+static void *realloc_heap_block(struct rum_client *cl, struct rum_region *r, void *ptr, size_t size) {
+  size_t usable;
+  if (rum__heap_is_small(&cl->heap, r, ptr, &usable)) {
+    if (usable == 0) {
+      errno = EINVAL;
+      return NULL;
+    }
+    if (rum__slab_class_of(size) == rum__slab_class_of(usable)) return ptr;
+    return move_object(cl, ptr, usable, size);
+  }
+  usable = rum__heap_usable(&cl->heap, r, ptr);
+  if (usable == 0) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (size > RUM_SLAB_MAX / 2 && size <= RUM_HEAP_EXTENT_MAX) {
+    int rc = rum__heap_resize_in_place(&cl->heap, r, ptr, size);
+    if (rc == 0) return ptr;
+    if (rc != RUM_ENOMEM) {
+      errno = rum__errno_of(rc);
+      return NULL;
+    }
+  }
+  return move_object(cl, ptr, usable, size);
+}
+
 void *rum__client_realloc(struct rum_client *cl, void *ptr, size_t size) {
   if (ptr == NULL) return rum__client_alloc(cl, size, false);
   if (size == 0) {
@@ -250,20 +284,12 @@ void *rum__client_realloc(struct rum_client *cl, void *ptr, size_t size) {
     errno = EIO;
     return NULL;
   }
-  if (r->kind == RUM_REGION_SLAB) {
-    size_t usable = rum__slab_usable(r, ptr);
-    if (usable == 0) {
-      errno = EINVAL;
-      return NULL;
-    }
-    if (rum__slab_class_of(size) == rum__slab_class_of(usable)) return ptr;
-    return move_object(cl, ptr, usable, size);
-  }
+  if (r->kind == RUM_REGION_HEAP) return realloc_heap_block(cl, r, ptr, size);
   uint64_t new_npages = rum__pages_for(size);
   if (r->kind == RUM_REGION_LARGE && r->pinned_node < 0 && size <= RUM_SLAB_MAX / 2)
     return move_object(cl, ptr, (size_t)atomic_load(&r->npages) * RUM_PAGE_SIZE, size);
   if (new_npages <= r->reserved_pages) {
-    int err = resize_in_place(cl, r, new_npages, size);
+    int err = rum__client_region_resize(cl, r, new_npages, size);
     if (err != 0) {
       errno = rum__errno_of(err);
       return NULL;

@@ -180,7 +180,8 @@ void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsign
       rum__cache_frames_give(c, frames, nf);
       for (unsigned k = i; k < j; k++) {
         if (v[k].dirty) atomic_fetch_sub(&r->ndirty, 1);
-        rum__page_set(r, v[k].page, RUM_PAGE_ABSENT, v[k].dirty);
+        rum__page_set(r, v[k].page, RUM_PAGE_ABSENT, v[k].dirty && !v[k].freed);
+        if (v[k].freed) atomic_fetch_and(&r->state[v[k].page], (uint8_t)~RUM_PAGE_STORED);
       }
       atomic_fetch_sub(&r->nresident, j - i);
       atomic_fetch_sub(&c->resident, j - i);
@@ -207,9 +208,9 @@ static int evict_some(struct rum_cache *c, unsigned want, struct rum_store_error
     struct rum_region *r = f->region;
     uint8_t seen;
     if (rum__page_cas(r, f->page, RUM_PAGE_CLEAN, RUM_PAGE_BUSY, &seen)) {
-      v[nv++] = (struct rum_victim){r, f->page, false, false};
+      v[nv++] = (struct rum_victim){r, f->page, false, false, (seen & RUM_PAGE_FREED) != 0};
     } else if (rum__page_cas(r, f->page, RUM_PAGE_DIRTY, RUM_PAGE_BUSY, &seen)) {
-      v[nv++] = (struct rum_victim){r, f->page, true, false};
+      v[nv++] = (struct rum_victim){r, f->page, true, false, (seen & RUM_PAGE_FREED) != 0};
     }
   }
   rum__spin_unlock(&c->lock);
@@ -218,12 +219,12 @@ static int evict_some(struct rum_cache *c, unsigned want, struct rum_store_error
   struct rum_victim dirty[RUM_WIRE_MAX_PAGES];
   unsigned nd = 0;
   for (unsigned i = 0; i < nv; i++)
-    if (v[i].dirty) dirty[nd++] = v[i];
+    if (v[i].dirty && !v[i].freed) dirty[nd++] = v[i];
   int rc = 0;
   if (nd > 0) {
     rc = rum__writeback_victims(c, dirty, nd, err);
     for (unsigned i = 0, k = 0; i < nv && k < nd; i++)
-      if (v[i].dirty) v[i].keep = dirty[k++].keep;
+      if (v[i].dirty && !v[i].freed) v[i].keep = dirty[k++].keep;
   }
   rum__cache_finish_victims(c, v, nv, true);
   unsigned freed = 0;
@@ -470,6 +471,10 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
   struct rum_victim v[RUM_WIRE_MAX_PAGES];
   unsigned nv = 0;
   uint64_t reserved = r->reserved_pages;
+  /* A refresh rereads what the nodes hold, which another process may have written.
+   * Not so for a heap region: only this client writes it, its stored marks are exact,
+   * and a page it never wrote back may hold a freed block's old bytes on the node. */
+  bool shared = r->kind != RUM_REGION_HEAP;
   uint64_t end = first + n > reserved ? reserved : first + n;
   for (uint64_t p = first; p < end;) {
     uint8_t v8 = rum__page_load(r, p);
@@ -479,11 +484,11 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
       rum__cache_settle(c, r, p, v8);
       next = false;
     } else if (s == RUM_PAGE_ABSENT) {
-      uint8_t nv8 = forget ? 0 : (uint8_t)(v8 | (clean_only ? RUM_PAGE_STORED : 0));
+      uint8_t nv8 = forget ? 0 : (uint8_t)(v8 | (clean_only && shared ? RUM_PAGE_STORED : 0));
       if (nv8 != v8 && !atomic_compare_exchange_strong(&r->state[p], &v8, nv8)) next = false;
     } else if (s == RUM_PAGE_CLEAN || !clean_only) {
       if (rum__page_cas(r, p, s, RUM_PAGE_BUSY, NULL)) {
-        v[nv++] = (struct rum_victim){r, p, s == RUM_PAGE_DIRTY, false};
+        v[nv++] = (struct rum_victim){r, p, s == RUM_PAGE_DIRTY, false, false};
       } else {
         next = false;
       }
@@ -492,13 +497,57 @@ static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first
     if (nv == RUM_WIRE_MAX_PAGES || (p >= end && nv > 0)) {
       rum__cache_finish_victims(c, v, nv, true);
       if (forget) {
-        for (unsigned i = 0; i < nv; i++) atomic_fetch_and(&r->state[v[i].page], (uint8_t)~RUM_PAGE_STORED);
-      } else if (clean_only) {
+        for (unsigned i = 0; i < nv; i++)
+          atomic_fetch_and(&r->state[v[i].page], (uint8_t)~(RUM_PAGE_STORED | RUM_PAGE_FREED));
+      } else if (clean_only && shared) {
         for (unsigned i = 0; i < nv; i++) atomic_fetch_or(&r->state[v[i].page], RUM_PAGE_STORED);
       }
       nv = 0;
     }
   }
+}
+
+/* The freed form of eight state bytes: a page that is not ABSENT gets RUM_PAGE_FREED
+ * (its frame must not be written back), an ABSENT one forgets RUM_PAGE_STORED (when
+ * reused it reads zeros instead of the old bytes). */
+static inline uint64_t freed_form(uint64_t x) {
+  const uint64_t low = 0x0101010101010101ull;
+  uint64_t t = x & (low * RUM_PAGE_STATE_MASK);
+  uint64_t present = (t | (t >> 1) | (t >> 2)) & low;
+  return (x | present * RUM_PAGE_FREED) & ~((present ^ low) * RUM_PAGE_STORED);
+}
+
+static void mark_one(struct rum_region *r, uint64_t p, bool freed) {
+  uint8_t v = atomic_load_explicit(&r->state[p], memory_order_acquire), nv;
+  do {
+    nv = freed ? (uint8_t)freed_form(v) : (uint8_t)(v & ~RUM_PAGE_FREED);
+  } while (nv != v &&
+           !atomic_compare_exchange_weak_explicit(&r->state[p], &v, nv, memory_order_acq_rel, memory_order_acquire));
+}
+
+/* Eight pages per atomic operation on the state array (page-aligned, so aligned
+ * words): every other writer changes single bytes with locked instructions, which
+ * x86 and arm64 keep atomic against a locked word operation covering them. Words
+ * that need no change (pages never touched) cost a load. */
+void rum__cache_mark_freed(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n, bool freed) {
+  (void)c;
+  const uint64_t freed_bits = 0x0101010101010101ull * RUM_PAGE_FREED;
+  uint64_t end = first + n > r->reserved_pages ? r->reserved_pages : first + n;
+  uint64_t p = first;
+  for (; p < end && (p & 7) != 0; p++) mark_one(r, p, freed);
+  for (; p + 8 <= end; p += 8) {
+    _Atomic uint64_t *w = (_Atomic uint64_t *)(void *)&r->state[p];
+    uint64_t x = atomic_load_explicit(w, memory_order_acquire);
+    if (!freed) {
+      if (x & freed_bits) atomic_fetch_and_explicit(w, ~freed_bits, memory_order_acq_rel);
+      continue;
+    }
+    uint64_t nx;
+    do {
+      nx = freed_form(x);
+    } while (nx != x && !atomic_compare_exchange_weak_explicit(w, &x, nx, memory_order_acq_rel, memory_order_acquire));
+  }
+  for (; p < end; p++) mark_one(r, p, freed);
 }
 
 void rum__cache_discard(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,

@@ -146,9 +146,14 @@ int rum__cache_flush(struct rum_cache *c, struct rum_region *r, uint64_t first, 
  * so that the next touch reads the node's bytes. */
 int rum__cache_refresh(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n);
 /* Drop every resident page of r in [first, first + n) WITHOUT writing it back (free,
- * shrink). Pages left are ABSENT; stored marks are kept unless forget is set. */
+ * shrink). Pages left are ABSENT; stored marks are kept unless forget is set, which
+ * clears RUM_PAGE_FREED too. */
 void rum__cache_discard(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,
                         bool forget);
+/* Mark pages [first, first + n) of r freed or in use again. Freed: a page that is
+ * not ABSENT gets RUM_PAGE_FREED, an ABSENT one forgets RUM_PAGE_STORED (so that it
+ * reads as zeros when reused). In use: RUM_PAGE_FREED is cleared. Lock-free, O(n). */
+void rum__cache_mark_freed(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n, bool freed);
 /* Fetch the absent pages of the range now (rum_prefetch). Returns 0 or RUM_E*. */
 int rum__cache_prefetch(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n);
 /* Write back dirty pages of every region (rum_sync). */
@@ -160,6 +165,7 @@ struct rum_victim {
   uint64_t page;
   bool dirty;
   bool keep;   /* write-back failed: return to DIRTY instead of dropping */
+  bool freed;  /* RUM_PAGE_FREED: dropped without write-back, forgetting the node's copy */
 };
 /* Write back the claimed dirty victims v[0..n) (n <= RUM_WIRE_MAX_PAGES), sorted.
  * Protects them against writes first. Sets keep on failure. Returns 0 or RUM_E*

@@ -54,22 +54,6 @@ static uint64_t default_cache_pages(void) {
   return (mb << 20) / RUM_PAGE_SIZE;
 }
 
-static int slab_region_new(void *ctx, uint64_t bytes, struct rum_region **out) {
-  struct rum_client *cl = ctx;
-  struct rum_region_spec spec = {
-      .id = rum__client_new_region_id(cl),
-      .npages = rum__pages_for(bytes),
-      .reserved_pages = rum__pages_for(bytes),
-      .kind = RUM_REGION_SLAB,
-      .pinned_node = -1,
-      .fresh = true,
-      .register_remote = true,
-  };
-  return rum__client_region_new(cl, &spec, out);
-}
-
-static void slab_region_free(void *ctx, struct rum_region *r) { rum__client_region_drop(ctx, r, true); }
-
 uint64_t rum__client_new_region_id(struct rum_client *cl) {
   for (;;) {
     /* splitmix64 over a per-client random start: ids differ between clients with
@@ -114,17 +98,22 @@ int rum__client_create(const struct rum_client_config *cfg, const struct rum_rem
   if (rc != 0) goto err_table;
   pthread_rwlock_init(&cl->regions_lock, NULL);
   pthread_mutex_init(&cl->named_lock, NULL);
-  struct rum_slab_ops so = {slab_region_new, slab_region_free};
-  rum__slab_init(&cl->slabs, &so, cl);
+  rc = rum__heap_init(&cl->heap, cl, &cfg->heap);
+  if (rc != 0) goto err_locks;
   rc = rum__fault_handler_install(cl->fault, rum__cache_fault, cl->cache);
   if (rc != 0) goto err_cache;
   cl->handler_installed = true;
+  rc = rum__heap_start(&cl->heap);
+  if (rc != 0) goto err_handler;
   RUM_LOG_I("client: %s fault backend, cache %llu pages, arena %llu GiB", cl->fault->ops->name,
             (unsigned long long)cl->cache->capacity, (unsigned long long)(arena >> 30));
   *out = cl;
   return 0;
+err_handler:
+  rum__fault_handler_remove(cl->fault);
 err_cache:
-  rum__slab_uninit(&cl->slabs);
+  rum__heap_uninit(&cl->heap);
+err_locks:
   pthread_mutex_destroy(&cl->named_lock);
   pthread_rwlock_destroy(&cl->regions_lock);
   rum__cache_destroy(cl->cache);
@@ -141,9 +130,9 @@ int rum__client_destroy(struct rum_client *cl) {
   if (cl == NULL) return 0;
   int rc = rum__client_sync(cl);
   if (rc != 0) RUM_LOG_E("shutdown: some dirty pages could not be written back: %s", rum_strerror(rc));
-  /* Slabs (leased) go first, then whatever regions are left: leased ones are freed on
-   * the nodes, named ones stay there (detached). */
-  rum__slab_uninit(&cl->slabs);
+  /* The heap's bookkeeping goes first, then every region (its heap regions too):
+   * leased ones are freed on the nodes, named ones stay there (detached). */
+  rum__heap_uninit(&cl->heap);
   for (;;) {
     struct rum_region *batch[64];
     size_t n = rum__region_table_snapshot(&cl->table, batch, 64);

@@ -17,8 +17,13 @@
 
 #include "client/cache.h"
 #include "client/fault.h"
+#include "client/heap.h"
 #include "client/region_table.h"
-#include "client/slab.h"
+
+/* Pages [first, first + npages) of a region. */
+struct rum_page_range {
+  uint64_t first, npages;
+};
 
 /* Everything the client needs from the memory nodes. fetch.c implements it with RPCs;
  * tests with an in-process store. fetch/store may run in signal context (see
@@ -38,6 +43,10 @@ struct rum_remote_ops {
   /* Copy pages [0, npages) of src into dst, node-side (COPY) for chunks whose homes
    * are the same node, by reading and writing otherwise. Both are written back. */
   int (*region_copy)(void *ctx, struct rum_region *src, struct rum_region *dst, uint64_t npages);
+  /* Drop the nodes' bytes of n page ranges of r (freed heap blocks; they read as
+   * zeros afterwards; the region keeps its size and reservation). May be NULL: the
+   * bytes then stay until the region is freed. Returns 0 or the first RUM_E*. */
+  int (*region_discard)(void *ctx, struct rum_region *r, const struct rum_page_range *ranges, unsigned n);
   /* Look a name up: its region id, size in bytes and wire flags. RUM_ENOENT if none. */
   int (*attach)(void *ctx, const char *name, size_t name_len, uint64_t *id, uint64_t *size,
                 uint32_t *flags);
@@ -54,13 +63,14 @@ struct rum_client_config {
   unsigned max_readahead;   /* 0: 64 */
   int readahead_depth;      /* windows in flight ahead of a scan; 0: $RUM_READAHEAD_DEPTH, then
                                4; -1: synchronous read-ahead only */
+  struct rum_heap_config heap; /* zeros: the defaults */
 };
 
 struct rum_client {
   struct rum_fault_backend *fault;
   struct rum_region_table table;
   struct rum_cache *cache;
-  struct rum_slab_allocator slabs;
+  struct rum_heap heap;       /* slabs and blocks up to RUM_HEAP_EXTENT_MAX */
   struct rum_remote_ops remote;
   void *remote_ctx;
   /* Serialises region creation/destruction/resizing against each other and against
@@ -120,6 +130,10 @@ struct rum_region_spec {
 };
 int rum__client_region_new(struct rum_client *cl, const struct rum_region_spec *spec,
                            struct rum_region **out);
+/* Set a region's size to npages pages (size bytes asked for) within its room, on the
+ * nodes too (RESIZE; shrinking drops the cache's pages past the end without writing
+ * them back). On failure nothing changed. Returns 0 or RUM_E*. */
+int rum__client_region_resize(struct rum_client *cl, struct rum_region *r, uint64_t npages, uint64_t size);
 /* Discard r's pages, optionally destroy it on the nodes, unmap and release it. */
 void rum__client_region_drop(struct rum_client *cl, struct rum_region *r, bool destroy_remote);
 /* A new random region id (63 bits, top bit clear, never 0). */

@@ -7,9 +7,7 @@
  * restarted (new incarnation), no longer holds our regions there: those regions are
  * marked lost, so touching them stops the program with a message and calls on them
  * fail with RUM_ELEASE, instead of silently reading someone else's (or zero) memory. */
-#include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "client/remote.h"
 #include "util/log.h"
@@ -64,60 +62,18 @@ int rum__net_heartbeat_round(struct rum_net *net) {
   return expired;
 }
 
-static void *heartbeat_main(void *arg) {
-  struct rum_net *net = arg;
-  pthread_mutex_lock(&net->heartbeat_lock);
-  while (!net->heartbeat_stop) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)net->heartbeat_ms * 1000000ull;
-    ts.tv_sec += (time_t)(ns / 1000000000ull);
-    ts.tv_nsec = (long)(ns % 1000000000ull);
-    int rc = pthread_cond_timedwait(&net->heartbeat_cond, &net->heartbeat_lock, &ts);
-    if (net->heartbeat_stop) break;
-    if (rc == ETIMEDOUT) {
-      pthread_mutex_unlock(&net->heartbeat_lock);
-      rum__net_heartbeat_round(net);
-      pthread_mutex_lock(&net->heartbeat_lock);
-    }
-  }
-  pthread_mutex_unlock(&net->heartbeat_lock);
-  return NULL;
-}
+static void heartbeat_tick(void *arg) { rum__net_heartbeat_round(arg); }
 
 int rum__net_heartbeat_start(struct rum_net *net) {
   uint32_t lease = 0;
   for (unsigned i = 0; i < net->nnodes; i++)
     if (net->nodes[i].up && (lease == 0 || net->nodes[i].lease_ms < lease)) lease = net->nodes[i].lease_ms;
   net->heartbeat_ms = lease / 3 > 10 ? lease / 3 : 10;
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&net->heartbeat_cond, &attr);
-  pthread_condattr_destroy(&attr);
-  pthread_mutex_init(&net->heartbeat_lock, NULL);
-  net->heartbeat_stop = false;
-  /* The thread must not take the fault signals' path through grid memory; it never
-   * touches grid memory, so nothing to mask. */
-  int rc = pthread_create(&net->heartbeat_thread, NULL, heartbeat_main, net);
-  if (rc != 0) {
-    pthread_cond_destroy(&net->heartbeat_cond);
-    pthread_mutex_destroy(&net->heartbeat_lock);
-    return -rc;
-  }
-  net->heartbeat_running = true;
+  /* The thread never touches grid memory, so nothing to mask. */
+  int rc = rum__ticker_start(&net->heartbeat, net->heartbeat_ms, heartbeat_tick, net);
+  if (rc != 0) return rc;
   RUM_LOG_D("heartbeats every %u ms", net->heartbeat_ms);
   return 0;
 }
 
-void rum__net_heartbeat_stop(struct rum_net *net) {
-  if (!net->heartbeat_running) return;
-  pthread_mutex_lock(&net->heartbeat_lock);
-  net->heartbeat_stop = true;
-  pthread_cond_signal(&net->heartbeat_cond);
-  pthread_mutex_unlock(&net->heartbeat_lock);
-  pthread_join(net->heartbeat_thread, NULL);
-  pthread_cond_destroy(&net->heartbeat_cond);
-  pthread_mutex_destroy(&net->heartbeat_lock);
-  net->heartbeat_running = false;
-}
+void rum__net_heartbeat_stop(struct rum_net *net) { rum__ticker_stop(&net->heartbeat); }

@@ -45,12 +45,18 @@ enum rum_page_state {
   RUM_PAGE_DIRTY = 3,
   RUM_PAGE_BUSY = 4,
   RUM_PAGE_STATE_MASK = 0x7,
+  /* The page lies in freed heap memory (heap.c): its bytes are garbage, so eviction
+   * drops it without writing it back (and forgets RUM_PAGE_STORED: the next touch
+   * reads zeros), and rum_sync skips it. Set and cleared by the heap as blocks are
+   * freed and handed out again, so that a freed block's resident pages can serve the
+   * next allocation without a fault. */
+  RUM_PAGE_FREED = 0x40,
   RUM_PAGE_STORED = 0x80,
 };
 
 enum rum_region_kind {
   RUM_REGION_LARGE = 0, /* one allocation (or a pinned one) */
-  RUM_REGION_SLAB = 1,  /* packed small allocations of one size class */
+  RUM_REGION_HEAP = 1,  /* a heap region: slabs and blocks carved out of it (heap.c) */
   RUM_REGION_NAMED = 2, /* rum_alloc_named / rum_attach */
 };
 

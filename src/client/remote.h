@@ -16,6 +16,7 @@
 #include "net/rpc.h"
 #include "net/transport.h"
 #include "proto/wire.h"
+#include "util/ticker.h"
 
 enum {
   RUM_NET_STAGING = 8, /* write-back staging buffers (a WRITE batch each) */
@@ -74,11 +75,7 @@ struct rum_net {
   struct rum_fetch_op *fetch_ops;        /* RUM_NET_FETCH_OPS, mmap'ed */
   struct rum_client *client;             /* for marking regions lost */
   /* Heartbeats. */
-  pthread_t heartbeat_thread;
-  bool heartbeat_running;
-  pthread_mutex_t heartbeat_lock;
-  pthread_cond_t heartbeat_cond;
-  bool heartbeat_stop;
+  struct rum_ticker heartbeat;
   uint32_t heartbeat_ms;
 };
 
@@ -97,6 +94,9 @@ uint32_t rum__net_chunk_home(const struct rum_net *net, const struct rum_region 
 struct rum_net_node *rum__net_node(struct rum_net *net, uint32_t id);
 /* Whether r has a chunk homed on node (or the node is its name's home). */
 bool rum__net_region_homes(void *net, const struct rum_region *r, uint32_t node);
+
+/* DISCARD page ranges of r on their homes (remote_discard.c; struct rum_remote_ops). */
+int rum__net_region_discard(void *ctx, struct rum_region *r, const struct rum_page_range *ranges, unsigned n);
 
 /* Page I/O (fetch.c): the rum_store_ops half of the remote. */
 int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages, uint8_t *dst,

@@ -369,6 +369,7 @@ const struct rum_remote_ops rum__net_remote_ops = {
     .region_destroy = net_region_destroy,
     .region_resize = net_region_resize,
     .region_copy = net_region_copy,
+    .region_discard = rum__net_region_discard,
     .attach = net_attach,
     .node_exists = net_node_exists,
     .stats = rum__net_stats,

@@ -6,6 +6,7 @@
 
 #include <rum/rum_errors.h>
 
+#include "proto/wire.h"
 #include "util/log.h"
 
 int rum__slab_class_of(size_t size) {
@@ -72,8 +73,7 @@ static void list_push(struct rum_slab **head, struct rum_slab *s) {
 }
 
 static void slab_destroy(struct rum_slab_allocator *a, struct rum_slab *s) {
-  s->region->owner = NULL;
-  a->ops.region_free(a->ctx, s->region);
+  a->ops.span_free(a->ctx, s->handle);
   free(s); /* the caller took it off its class's count, under the class lock */
 }
 
@@ -83,12 +83,12 @@ void rum__slab_uninit(struct rum_slab_allocator *a) {
     while (c->partial != NULL) {
       struct rum_slab *s = c->partial;
       list_remove(&c->partial, s);
-      slab_destroy(a, s);
+      free(s);
     }
     while (c->full != NULL) {
       struct rum_slab *s = c->full;
       list_remove(&c->full, s);
-      slab_destroy(a, s);
+      free(s);
     }
     c->nempty = 0;
     c->nslabs = 0;
@@ -104,14 +104,14 @@ static struct rum_slab *slab_new(struct rum_slab_allocator *a, int cls, int *err
     *err = RUM_ENOMEM;
     return NULL;
   }
-  int rc = a->ops.region_new(a->ctx, c->slab_bytes, &s->region);
+  bool zeroed;
+  int rc = a->ops.span_new(a->ctx, c->slab_bytes, s, &s->base, &s->handle, &zeroed);
   if (rc != 0) {
     free(s);
     *err = rc;
     return NULL;
   }
-  s->region->kind = RUM_REGION_SLAB;
-  s->region->owner = s;
+  if (!zeroed) s->hwm = c->nobj; /* reused memory: no object is known to be zeros */
   s->cls = (uint32_t)cls;
   s->nobj = c->nobj;
   c->nslabs++;
@@ -161,23 +161,21 @@ void *rum__slab_alloc(struct rum_slab_allocator *a, size_t size, bool *zeroed, i
     list_push(&c->full, s);
   }
   pthread_mutex_unlock(&c->lock);
-  return s->region->base + (size_t)idx * c->size;
+  return s->base + (size_t)idx * c->size;
 }
 
-static bool object_index(const struct rum_region *r, const void *ptr, uint32_t *idx) {
-  const struct rum_slab *s = r->owner;
-  if (s == NULL || r->kind != RUM_REGION_SLAB) return false;
+static bool object_index(const struct rum_slab *s, const void *ptr, uint32_t *idx) {
+  if (s == NULL || (const uint8_t *)ptr < s->base) return false;
   uint32_t size = (uint32_t)rum__slab_class_size((int)s->cls);
-  uintptr_t off = (uintptr_t)ptr - (uintptr_t)r->base;
+  uintptr_t off = (uintptr_t)ptr - (uintptr_t)s->base;
   if (off % size != 0 || off / size >= s->nobj) return false;
   *idx = (uint32_t)(off / size);
   return true;
 }
 
-int rum__slab_free(struct rum_slab_allocator *a, struct rum_region *r, void *ptr) {
-  struct rum_slab *s = r->owner;
+int rum__slab_free(struct rum_slab_allocator *a, struct rum_slab *s, void *ptr) {
   uint32_t idx;
-  if (!object_index(r, ptr, &idx)) {
+  if (!object_index(s, ptr, &idx)) {
     RUM_LOG_W("rum_free(%p): not the start of a RUM allocation; ignored", ptr);
     return RUM_EINVAL;
   }
@@ -198,9 +196,7 @@ int rum__slab_free(struct rum_slab_allocator *a, struct rum_region *r, void *ptr
   s->nused--;
   struct rum_slab *destroy = NULL;
   if (s->nused == 0) {
-    uint64_t in_use = c->nslabs - c->nempty - 1;
-    uint64_t keep = in_use / 4 > RUM_SLAB_KEEP_EMPTY ? in_use / 4 : RUM_SLAB_KEEP_EMPTY;
-    if (c->nempty < keep) {
+    if (c->nempty < RUM_SLAB_KEEP_EMPTY) {
       c->nempty++; /* stays in the partial list, warm */
     } else {
       list_remove(&c->partial, s);
@@ -209,20 +205,19 @@ int rum__slab_free(struct rum_slab_allocator *a, struct rum_region *r, void *ptr
     }
   }
   pthread_mutex_unlock(&c->lock);
-  /* Outside the class lock: destroying a region is a round trip to its nodes. */
+  /* Outside the class lock: giving the span back takes the arena's heap lock. */
   if (destroy != NULL) slab_destroy(a, destroy);
   return 0;
 }
 
-size_t rum__slab_usable(const struct rum_region *r, const void *ptr) {
-  const struct rum_slab *s = r->owner;
+size_t rum__slab_usable(const struct rum_slab *s, const void *ptr) {
   uint32_t idx;
-  if (!object_index(r, ptr, &idx)) return 0;
+  if (!object_index(s, ptr, &idx)) return 0;
   if (!(s->bitmap[idx / 64] & (1ull << (idx % 64)))) return 0;
   return rum__slab_class_size((int)s->cls);
 }
 
-uint64_t rum__slab_region_bytes(struct rum_slab_allocator *a) {
+uint64_t rum__slab_bytes(struct rum_slab_allocator *a) {
   uint64_t total = 0;
   for (int i = 0; i < RUM_SLAB_CLASSES; i++) {
     struct rum_slab_class *c = &a->classes[i];

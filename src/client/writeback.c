@@ -93,9 +93,11 @@ int rum__cache_flush(struct rum_cache *c, struct rum_region *r, uint64_t first, 
   for (uint64_t p = first; p < end && atomic_load_explicit(&r->ndirty, memory_order_relaxed) > nv;) {
     uint8_t v8 = rum__page_load(r, p);
     uint8_t s = v8 & RUM_PAGE_STATE_MASK;
-    if (s == RUM_PAGE_DIRTY) {
+    if (s == RUM_PAGE_DIRTY && (v8 & RUM_PAGE_FREED)) {
+      p++; /* freed heap memory: never written back */
+    } else if (s == RUM_PAGE_DIRTY) {
       if (rum__page_cas(r, p, RUM_PAGE_DIRTY, RUM_PAGE_BUSY, NULL)) {
-        v[nv++] = (struct rum_victim){r, p, true, false};
+        v[nv++] = (struct rum_victim){r, p, true, false, false};
         p++;
       }
     } else if (s == RUM_PAGE_BUSY) {

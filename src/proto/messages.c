@@ -176,6 +176,40 @@ int rum__wire_decode_resize_req(const uint8_t *buf, size_t len, struct rum_msg_r
   return rum__reader_done(&r);
 }
 
+static bool discard_req_valid(const struct rum_msg_discard_req *m) {
+  if (m->nranges == 0 || m->nranges > RUM_WIRE_MAX_DISCARD_RANGES) return false;
+  for (uint32_t i = 0; i < m->nranges; i++)
+    if (m->ranges[i].npages == 0 || !page_range_ok(m->ranges[i].first_page, m->ranges[i].npages, RUM__WIRE_PAGE_LIMIT))
+      return false;
+  return true;
+}
+
+int rum__wire_encode_discard_req(uint8_t *buf, size_t cap, const struct rum_msg_discard_req *m) {
+  if (!discard_req_valid(m)) return RUM_EINVAL;
+  struct rum__writer w = {.buf = buf, .cap = cap};
+  rum__w_u64(&w, m->region_id);
+  rum__w_u32(&w, m->nranges);
+  for (uint32_t i = 0; i < m->nranges; i++) {
+    rum__w_u64(&w, m->ranges[i].first_page);
+    rum__w_u32(&w, m->ranges[i].npages);
+  }
+  return rum__writer_done(&w);
+}
+
+int rum__wire_decode_discard_req(const uint8_t *buf, size_t len, struct rum_msg_discard_req *m) {
+  struct rum__reader r = {.buf = buf, .len = len};
+  m->region_id = rum__r_u64(&r);
+  m->nranges = rum__r_u32(&r);
+  if (m->nranges == 0 || m->nranges > RUM_WIRE_MAX_DISCARD_RANGES) return RUM_EPROTO;
+  for (uint32_t i = 0; i < m->nranges; i++) {
+    m->ranges[i].first_page = rum__r_u64(&r);
+    m->ranges[i].npages = rum__r_u32(&r);
+  }
+  int rc = rum__reader_done(&r);
+  if (rc != 0) return rc;
+  return discard_req_valid(m) ? 0 : RUM_EPROTO;
+}
+
 /* A COPY runs inside one node, so it is not bounded by RUM_WIRE_MAX_PAGES; an empty
  * copy is a caller's mistake rather than a no-op worth a round trip. */
 static bool copy_req_valid(const struct rum_msg_copy_req *m) {

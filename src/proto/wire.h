@@ -34,6 +34,7 @@ enum {
   RUM_WIRE_ERRMSG_MAX = 200,
   RUM_WIRE_MAX_REGIONS_LIST = 32, /* region entries in one REGIONS response */
   RUM_WIRE_MAX_NODES_LIST = 64,   /* peers in one STAT response */
+  RUM_WIRE_MAX_DISCARD_RANGES = 64, /* page ranges in one DISCARD request */
 };
 
 /* Frame types. A response carries the type of its request with RUM_WIRE_F_RESPONSE
@@ -52,7 +53,8 @@ enum rum_msg_type {
   RUM_MSG_COPY = 11,
   RUM_MSG_REGIONS = 12,
   RUM_MSG_PING = 13,   /* empty request and response: the RPC layer's own round trip */
-  RUM_MSG_TYPE_MAX = 13,
+  RUM_MSG_DISCARD = 14,
+  RUM_MSG_TYPE_MAX = 14,
 };
 
 enum rum_wire_flags {
@@ -120,7 +122,7 @@ uint32_t rum__crc32c(uint32_t crc, const void *data, size_t len);
 
 /* ---- Message payloads ----
  * Empty payloads: the STAT and PING requests, the PING response, and the responses to
- * FREE, RESIZE and COPY (success is the response itself).
+ * FREE, RESIZE, COPY and DISCARD (success is the response itself).
  * Each message has an encode (returns bytes written, or RUM_EMSGSIZE when cap is too
  * small / RUM_EINVAL for a field out of range) and a decode (returns 0 or RUM_EPROTO).
  * Requests and responses of one type are separate structs. */
@@ -261,6 +263,18 @@ struct rum_msg_resize_req {
   uint64_t reserve;    /* this node's new share, as in ALLOC */
 };
 
+/* Drop the stored bytes of page ranges of a region (freed heap blocks): they read as
+ * zeros afterwards. The region keeps its size and its reservation, so the pages can
+ * be written again without asking the node first. Empty response. */
+struct rum_msg_discard_req {
+  uint64_t region_id;
+  uint32_t nranges; /* 1..RUM_WIRE_MAX_DISCARD_RANGES */
+  struct {
+    uint64_t first_page;
+    uint32_t npages; /* >= 1 */
+  } ranges[RUM_WIRE_MAX_DISCARD_RANGES];
+};
+
 /* Copy npages pages from one region to another, both on this node (realloc). */
 struct rum_msg_copy_req {
   uint64_t src_region;
@@ -324,6 +338,8 @@ int rum__wire_encode_attach_resp(uint8_t *buf, size_t cap, const struct rum_msg_
 int rum__wire_decode_attach_resp(const uint8_t *buf, size_t len, struct rum_msg_attach_resp *m);
 int rum__wire_encode_resize_req(uint8_t *buf, size_t cap, const struct rum_msg_resize_req *m);
 int rum__wire_decode_resize_req(const uint8_t *buf, size_t len, struct rum_msg_resize_req *m);
+int rum__wire_encode_discard_req(uint8_t *buf, size_t cap, const struct rum_msg_discard_req *m);
+int rum__wire_decode_discard_req(const uint8_t *buf, size_t len, struct rum_msg_discard_req *m);
 int rum__wire_encode_copy_req(uint8_t *buf, size_t cap, const struct rum_msg_copy_req *m);
 int rum__wire_decode_copy_req(const uint8_t *buf, size_t len, struct rum_msg_copy_req *m);
 int rum__wire_encode_regions_req(uint8_t *buf, size_t cap, const struct rum_msg_regions_req *m);

@@ -89,7 +89,7 @@ const char *rum__server_type_name(unsigned type) {
       [RUM_MSG_READ] = "READ",     [RUM_MSG_WRITE] = "WRITE",   [RUM_MSG_STAT] = "STAT",
       [RUM_MSG_HEARTBEAT] = "HEARTBEAT", [RUM_MSG_ERROR] = "ERROR", [RUM_MSG_ATTACH] = "ATTACH",
       [RUM_MSG_RESIZE] = "RESIZE", [RUM_MSG_COPY] = "COPY",     [RUM_MSG_REGIONS] = "REGIONS",
-      [RUM_MSG_PING] = "PING",
+      [RUM_MSG_PING] = "PING",     [RUM_MSG_DISCARD] = "DISCARD",
   };
   return type <= RUM_MSG_TYPE_MAX && names[type] != NULL ? names[type] : "?";
 }
@@ -377,6 +377,27 @@ static void on_resize(struct rum_server *s, const struct rum_rpc_request *req,
   rum__rpc_reply_small(reply, RUM_MSG_RESIZE, 0);
 }
 
+/* Every range is checked before any is dropped, so a bad request changes nothing. */
+static void on_discard(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
+  struct rum_msg_discard_req m;
+  if (rum__wire_decode_discard_req(req->payload, req->len, &m) != 0) {
+    reply_malformed(req, reply);
+    return;
+  }
+  struct rum_region_info info;
+  int rc = rum__page_store_lookup(s->cfg.store, m.region_id, &info);
+  uint64_t limit = info.size / RUM_PAGE_SIZE + (info.size % RUM_PAGE_SIZE != 0);
+  for (uint32_t i = 0; rc == 0 && i < m.nranges; i++)
+    if (m.ranges[i].first_page > limit || m.ranges[i].npages > limit - m.ranges[i].first_page) rc = RUM_EINVAL;
+  for (uint32_t i = 0; rc == 0 && i < m.nranges; i++)
+    rc = rum__page_store_discard(s->cfg.store, m.region_id, m.ranges[i].first_page, m.ranges[i].npages);
+  if (rc != 0) {
+    reply_store_error(s, reply, rc, m.region_id);
+    return;
+  }
+  rum__rpc_reply_small(reply, RUM_MSG_DISCARD, 0);
+}
+
 static void on_copy(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
   struct rum_msg_copy_req m;
   if (rum__wire_decode_copy_req(req->payload, req->len, &m) != 0) {
@@ -480,6 +501,7 @@ static void dispatch(struct rum_server *s, const struct rum_rpc_request *req, st
   case RUM_MSG_ATTACH: on_attach(s, req, reply); break;
   case RUM_MSG_RESIZE: on_resize(s, req, reply); break;
   case RUM_MSG_COPY: on_copy(s, req, reply); break;
+  case RUM_MSG_DISCARD: on_discard(s, req, reply); break;
   default:
     rum__rpc_reply_error(reply, RUM_EPROTO, "node %u does not serve requests of type %u (%s)",
                          s->cfg.node_id, req->type, rum__server_type_name(req->type));

@@ -312,6 +312,17 @@ int rum__page_store_resize(struct rum_page_store *s, uint64_t id, uint64_t new_s
   return 0;
 }
 
+int rum__page_store_discard(struct rum_page_store *s, uint64_t id, uint64_t first, uint64_t n) {
+  struct region *r = region_find(s, id);
+  if (r == NULL) return RUM_ENOENT;
+  uint64_t limit = region_npages(r->info.size);
+  if (first > limit || n > limit - first) return RUM_EINVAL;
+  s->slack -= region_slack(r);
+  rum__page_table_drop(&r->pages, &s->memory, first, n);
+  s->slack += region_slack(r);
+  return 0;
+}
+
 int rum__page_store_copy(struct rum_page_store *s, uint64_t src_id, uint64_t dst_id, uint64_t first,
                          uint64_t n) {
   struct region *src = region_find(s, src_id), *dst = region_find(s, dst_id);

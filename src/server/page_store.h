@@ -128,6 +128,12 @@ int rum__page_store_read(const struct rum_page_store *store, uint64_t id, uint64
 int rum__page_store_resize(struct rum_page_store *store, uint64_t id, uint64_t new_size,
                            uint64_t reserve);
 
+/* Drop the stored pages [first_page, first_page + npages) of a region (freed heap
+ * blocks): they read as zeros afterwards. The region's size and reservation stay, so
+ * writing them again cannot fail for want of room. Returns 0, RUM_ENOENT or RUM_EINVAL
+ * (range past the region's end); on failure nothing changed. */
+int rum__page_store_discard(struct rum_page_store *store, uint64_t id, uint64_t first_page, uint64_t npages);
+
 /* Make pages first_page..first_page+npages of dst equal to the same pages of src
  * (realloc on the node): pages src lacks become absent in dst. Both regions must span
  * the range. Returns 0, RUM_ENOENT, RUM_EINVAL, RUM_ENOSPC or RUM_ENOMEM; on failure

@@ -230,7 +230,9 @@ static long long regions_held(void) {
  * registration) and grows back: the grow must reuse those nodes, the bytes kept must
  * be there, the new ones zero, and freeing must leave no region on any node. */
 static void shrink_grow(const char *name) {
-  size_t big = 8u << 20, small = 200u << 10;
+  /* 40 MiB: a leased block that big is a region of its own (smaller ones are carved
+   * out of the heap's regions). */
+  size_t big = 40u << 20, small = 200u << 10;
   uint8_t *p = name != NULL ? rum_alloc_named(name, big) : rum_alloc(big);
   CHECK(p != NULL);
   if (p == NULL) return;

@@ -35,7 +35,10 @@ struct local_remote {
   rum_spinlock_t lock;
   struct remote_region regions[MAX_REMOTE];
   unsigned n;
-  unsigned creates, destroys, resizes, copies;
+  unsigned creates, destroys, resizes, copies, discards;
+  uint64_t pages_stored, pages_discarded;
+  /* Pages that must never be written back (a freed block), and how many were. */
+  uint64_t forbid_region, forbid_first, forbid_n, forbidden_stores;
 };
 
 static struct remote_region *find(struct local_remote *lr, uint64_t id) {
@@ -66,6 +69,9 @@ static int lr_store(void *ctx, const struct rum_page_io *p, unsigned n, struct r
       rc = RUM_EINVAL;
     } else {
       memcpy(x->bytes + p[i].page * RUM_PAGE_SIZE, p[i].data, RUM_PAGE_SIZE);
+      lr->pages_stored++;
+      if (x->id == lr->forbid_region && p[i].page >= lr->forbid_first && p[i].page - lr->forbid_first < lr->forbid_n)
+        lr->forbidden_stores++;
     }
   }
   rum__spin_unlock(&lr->lock);
@@ -160,6 +166,25 @@ static int lr_attach(void *ctx, const char *name, size_t len, uint64_t *id, uint
   return rc;
 }
 
+static int lr_discard(void *ctx, struct rum_region *r, const struct rum_page_range *ranges, unsigned n) {
+  struct local_remote *lr = ctx;
+  int rc = 0;
+  rum__spin_lock(&lr->lock);
+  struct remote_region *x = find(lr, r->id);
+  for (unsigned i = 0; x != NULL && i < n && rc == 0; i++) {
+    if ((ranges[i].first + ranges[i].npages) * RUM_PAGE_SIZE > x->size) {
+      rc = RUM_EINVAL;
+      break;
+    }
+    memset(x->bytes + ranges[i].first * RUM_PAGE_SIZE, 0, ranges[i].npages * RUM_PAGE_SIZE);
+    lr->pages_discarded += ranges[i].npages;
+  }
+  if (x == NULL) rc = RUM_ENOENT;
+  lr->discards++;
+  rum__spin_unlock(&lr->lock);
+  return rc;
+}
+
 static bool lr_node_exists(void *ctx, uint32_t id) {
   (void)ctx;
   return id < 3;
@@ -171,6 +196,7 @@ static const struct rum_remote_ops lr_ops = {
     .region_destroy = lr_destroy,
     .region_resize = lr_resize,
     .region_copy = lr_copy,
+    .region_discard = lr_discard,
     .attach = lr_attach,
     .node_exists = lr_node_exists,
 };
@@ -181,11 +207,15 @@ static struct rum_client *g_cl;
 /* Tests open their client inside the test body: cmocka installs its own crash
  * handlers around each test function, which would replace the fault handler if it
  * were installed in a setup fixture. */
-static void open_client(void) {
+static void open_client_cache(uint64_t cache_pages) {
   g_remote = calloc(1, sizeof(*g_remote));
-  struct rum_client_config cfg = {.cache_pages = 1024, .arena_bytes = 256ull << 30, .fault_kind = "auto"};
+  /* No maintenance thread: the tests run rounds themselves (rum__heap_maintain). */
+  struct rum_client_config cfg = {.cache_pages = cache_pages, .arena_bytes = 256ull << 30, .fault_kind = "auto",
+                                  .heap = {.tick_ms = -1}};
   assert_int_equal(rum__client_create(&cfg, &lr_ops, g_remote, &g_cl), 0);
 }
+
+static void open_client(void) { open_client_cache(1024); }
 
 static void close_client(void) {
   if (g_cl == NULL) return;
@@ -271,7 +301,7 @@ static size_t draw(enum dist d, uint64_t *s) {
 }
 
 static int sum_large(void *ctx, struct rum_region *r) {
-  if (r->kind != RUM_REGION_SLAB) *(uint64_t *)ctx += atomic_load(&r->npages) * RUM_PAGE_SIZE;
+  if (r->kind != RUM_REGION_HEAP) *(uint64_t *)ctx += atomic_load(&r->npages) * RUM_PAGE_SIZE;
   return 0;
 }
 
@@ -288,7 +318,8 @@ static double measure(enum dist d, unsigned n, uint64_t *requested_out) {
     assert_int_equal((uintptr_t)ptrs[i] % 16, 0);
     requested += size;
   }
-  uint64_t consumed = rum__slab_region_bytes(&g_cl->slabs);
+  uint64_t consumed, heap_bytes;
+  rum__heap_usage(&g_cl->heap, &consumed, &heap_bytes);
   rum__region_table_each(&g_cl->table, sum_large, &consumed);
   for (unsigned i = 0; i < n; i++) rum__client_free(g_cl, ptrs[i]);
   free(ptrs);
@@ -299,7 +330,7 @@ static double measure(enum dist d, unsigned n, uint64_t *requested_out) {
 static void test_overhead(void **state) {
   (void)state;
   static const unsigned counts[] = {200000, 200000, 100000, 20000, 20000, 20000, 50000};
-  printf("allocator overhead (consumed region bytes / requested bytes - 1):\n");
+  printf("allocator overhead (bytes of spans and regions in use / requested bytes - 1):\n");
   for (int d = D_FIXED24; d <= D_MIX; d++) {
     uint64_t requested;
     open_client(); /* fresh: no spare slabs left over from another distribution */
@@ -338,9 +369,115 @@ static void test_empty_slabs_are_returned(void **state) {
   open_client();
   void *p[20000];
   for (int i = 0; i < 20000; i++) p[i] = rum__client_alloc(g_cl, 1000, false);
-  unsigned live = g_remote->n;
+  uint64_t used, heap;
+  rum__heap_usage(&g_cl->heap, &used, &heap);
+  assert_true(used >= 20000u * 1000);
   for (int i = 0; i < 20000; i++) rum__client_free(g_cl, p[i]);
-  assert_true(g_remote->n < live - 100); /* all but one spare slab went back to the nodes */
+  uint64_t used_after;
+  rum__heap_usage(&g_cl->heap, &used_after, &heap);
+  assert_true(used_after <= 128u << 10); /* all but one spare slab went back to the heap */
+}
+
+/* Blocks of every heap size, allocated and freed over and over, make no round trip
+ * once the heap has grown to hold them. */
+static void test_heap_blocks_make_no_rpc(void **state) {
+  (void)state;
+  open_client();
+  static const size_t sizes[] = {16, 300, 5000, 70000, 300000, 1 << 20, 5u << 20, RUM_HEAP_EXTENT_MAX};
+  void *warm[sizeof sizes / sizeof *sizes];
+  for (unsigned i = 0; i < sizeof sizes / sizeof *sizes; i++) warm[i] = rum__client_alloc(g_cl, sizes[i], false);
+  for (unsigned i = 0; i < sizeof sizes / sizeof *sizes; i++) rum__client_free(g_cl, warm[i]);
+  unsigned before = g_remote->creates + g_remote->destroys + g_remote->resizes;
+  for (int round = 0; round < 200; round++) {
+    void *p[sizeof sizes / sizeof *sizes];
+    for (unsigned i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+      p[i] = rum__client_alloc(g_cl, sizes[i], round % 2 == 0);
+      assert_non_null(p[i]);
+      ((uint8_t *)p[i])[0] = (uint8_t)round;
+    }
+    for (unsigned i = 0; i < sizeof sizes / sizeof *sizes; i++) rum__client_free(g_cl, p[i]);
+  }
+  assert_int_equal(g_remote->creates + g_remote->destroys + g_remote->resizes, before);
+  errno = 0;
+  void *own = rum__client_alloc(g_cl, RUM_HEAP_EXTENT_MAX + 1, false); /* a region of its own */
+  assert_non_null(own);
+  assert_int_equal(g_remote->creates + g_remote->destroys + g_remote->resizes, before + 1);
+  rum__client_free(g_cl, own);
+}
+
+/* A freed block is never written back; calloc of reused memory reads zeros; the
+ * maintenance round tells the "nodes" (DISCARD) and shrinks the free heap top. */
+static void test_freed_pages_discarded_and_trimmed(void **state) {
+  (void)state;
+  open_client();
+  enum { N = 12, BLOCK = 1 << 20 };
+  uint8_t *b[N];
+  for (int i = 0; i < N; i++) {
+    b[i] = rum__client_alloc(g_cl, BLOCK, false);
+    assert_non_null(b[i]);
+  }
+  memset(b[1], 0x77, BLOCK);
+  assert_int_equal(rum__client_sync(g_cl), 0);
+  uint64_t stored = g_remote->pages_stored;
+  b[0][5] = 1; /* dirty, resident: freeing must not write it back */
+  rum__client_free(g_cl, b[0]);
+  assert_int_equal(rum__client_sync(g_cl), 0);
+  assert_int_equal(g_remote->pages_stored, stored);
+  uint8_t *again = rum__client_alloc(g_cl, BLOCK, false); /* its resident pages serve again */
+  assert_ptr_equal(again, b[0]);
+  b[0] = again;
+  /* Written back, then freed: the node copy is stale but the block reads as zeros. */
+  assert_int_equal(rum__client_sync(g_cl), 0);
+  rum__client_free(g_cl, b[1]);
+  uint8_t *z = rum__client_alloc(g_cl, BLOCK, true);
+  assert_ptr_equal(z, b[1]);
+  for (size_t i = 0; i < BLOCK; i += 997) assert_int_equal(z[i], 0);
+  assert_int_equal(rum__client_refresh(g_cl, z, BLOCK), 0); /* rereading keeps the zeros */
+  for (size_t i = 0; i < BLOCK; i += 997) assert_int_equal(z[i], 0);
+  b[1] = z;
+  uint64_t used, heap_before, heap_after;
+  rum__heap_usage(&g_cl->heap, &used, &heap_before);
+  for (int i = 0; i < N; i++) rum__client_free(g_cl, b[i]);
+  uint64_t discarded = g_remote->pages_discarded;
+  rum__heap_maintain(&g_cl->heap, rum__heap_now_ms(), false); /* too young to discard */
+  assert_int_equal(g_remote->pages_discarded, discarded);
+  rum__heap_maintain(&g_cl->heap, rum__heap_now_ms(), true);
+  rum__heap_usage(&g_cl->heap, &used, &heap_after);
+  assert_true(heap_after <= (uint64_t)RUM_HEAP_INITIAL_PAGES * RUM_PAGE_SIZE);
+  assert_true(heap_after < heap_before);
+  assert_true(g_remote->pages_discarded > discarded || atomic_load(&g_cl->heap.trimmed_pages) > 0);
+  assert_int_equal(atomic_load(&g_cl->heap.discard_errors), 0);
+  uint8_t *c = rum__client_alloc(g_cl, 3 * BLOCK, true); /* the heap grows again */
+  assert_non_null(c);
+  for (size_t i = 0; i < 3u * BLOCK; i += 4096) assert_int_equal(c[i], 0);
+  rum__client_free(g_cl, c);
+}
+
+/* A freed block's dirty pages stay resident for reuse, but when the cache needs their
+ * frames they are dropped, never written back. */
+static void test_freed_dirty_pages_never_written_back(void **state) {
+  (void)state;
+  open_client(); /* 4 MiB cache */
+  enum { FREED = 2 << 20, OTHER = 12 << 20 };
+  uint8_t *f = rum__client_alloc(g_cl, FREED, false);
+  uint8_t *o = rum__client_alloc(g_cl, OTHER, false);
+  assert_non_null(f);
+  assert_non_null(o);
+  memset(f, 0x5a, FREED);
+  struct rum_region *r = rum__region_table_lookup(&g_cl->table, f);
+  g_remote->forbid_region = r->id;
+  g_remote->forbid_first = (uint64_t)(f - r->base) / RUM_PAGE_SIZE;
+  g_remote->forbid_n = FREED / RUM_PAGE_SIZE;
+  rum__client_free(g_cl, f);
+  memset(o, 0xa5, OTHER); /* three times the cache: every frame is reused */
+  assert_int_equal(rum__client_sync(g_cl), 0);
+  assert_int_equal(g_remote->forbidden_stores, 0);
+  for (size_t i = 0; i < OTHER; i += 4093) assert_int_equal(o[i], 0xa5);
+  struct rum_stats st;
+  rum__client_stats(g_cl, &st);
+  assert_true(st.evictions >= OTHER / RUM_PAGE_SIZE);
+  g_remote->forbid_n = 0;
+  rum__client_free(g_cl, o);
 }
 
 static void test_calloc_zeroes_reused_memory(void **state) {
@@ -360,7 +497,7 @@ static void test_calloc_zeroes_reused_memory(void **state) {
 
 static void test_realloc_in_place_and_moving(void **state) {
   (void)state;
-  open_client();
+  open_client_cache(98304); /* 384 MiB: the blocks below stay resident */
   char *s = rum__client_alloc(g_cl, 20, false);
   strcpy(s, "hello, grid");
   assert_ptr_equal(rum__client_realloc(g_cl, s, 30), s); /* same class (32 B) */
@@ -369,39 +506,63 @@ static void test_realloc_in_place_and_moving(void **state) {
   assert_string_equal(t, "hello, grid");
   rum__client_free(g_cl, t);
 
+  /* A heap block at the heap's top grows in place, and shrinks in place. */
   size_t mb = 1 << 20;
   uint8_t *big = rum__client_alloc(g_cl, mb, false);
   for (size_t i = 0; i < mb; i += 512) big[i] = (uint8_t)(i >> 9);
-  unsigned resizes = g_remote->resizes, copies = g_remote->copies;
-  uint8_t *grown = rum__client_realloc(g_cl, big, 2 * mb); /* within the reserved room */
+  uint8_t *grown = rum__client_realloc(g_cl, big, 5 * mb);
   assert_ptr_equal(grown, big);
-  assert_int_equal(g_remote->resizes - resizes, 1);
-  assert_true(rum__client_usable_size(g_cl, grown) >= 2 * mb);
+  assert_true(rum__client_usable_size(g_cl, grown) >= 5 * mb);
   for (size_t i = 0; i < mb; i += 512) assert_int_equal(grown[i], (uint8_t)(i >> 9));
-  assert_int_equal(grown[2 * mb - 1], 0);
-  grown[2 * mb - 1] = 7;
+  assert_int_equal(grown[5 * mb - 1], 0);
+  uint8_t *shrunk = rum__client_realloc(g_cl, grown, 2 * mb);
+  assert_ptr_equal(shrunk, grown);
+  assert_int_equal(rum__client_usable_size(g_cl, shrunk), 2 * mb);
+  /* A block in the way: it moves, keeping its bytes. */
+  void *wall = rum__client_alloc(g_cl, mb, false);
+  uint8_t *moved = rum__client_realloc(g_cl, shrunk, 6 * mb);
+  assert_ptr_not_equal(moved, shrunk);
+  for (size_t i = 0; i < mb; i += 512) assert_int_equal(moved[i], (uint8_t)(i >> 9));
+  rum__client_free(g_cl, wall);
+
+  /* Past RUM_HEAP_EXTENT_MAX a block is a region of its own, with room to grow. */
+  size_t own = RUM_HEAP_EXTENT_MAX + mb;
+  uint8_t *r = rum__client_realloc(g_cl, moved, own);
+  assert_non_null(r);
+  for (size_t i = 0; i < mb; i += 512) assert_int_equal(r[i], (uint8_t)(i >> 9));
+  memset(r + 6 * mb, 0, own - 6 * mb); /* all of it resident */
+  r[2 * mb - 1] = 7;
+  unsigned resizes = g_remote->resizes, copies = g_remote->copies;
+  uint8_t *rg = rum__client_realloc(g_cl, r, 8 * own - mb); /* within the reserved room */
+  assert_ptr_equal(rg, r);
+  assert_int_equal(g_remote->resizes - resizes, 1);
+  assert_int_equal(rum__client_usable_size(g_cl, rg), 8 * own - mb);
+  uint8_t *back = rum__client_realloc(g_cl, rg, own); /* shrinks in place */
+  assert_ptr_equal(back, rg);
   /* Beyond the room it moves. Resident, it is copied locally (no node copy); */
-  uint8_t *local = rum__client_realloc(g_cl, grown, 5 * mb);
-  assert_ptr_not_equal(local, grown);
+  uint8_t *local = rum__client_realloc(g_cl, back, 9 * own);
+  assert_ptr_not_equal(local, back);
   assert_int_equal(g_remote->copies - copies, 0);
   for (size_t i = 0; i < mb; i += 512) assert_int_equal(local[i], (uint8_t)(i >> 9));
   assert_int_equal(local[2 * mb - 1], 7);
-  grown = local;
+  assert_int_equal(local[9 * own - 1], 0);
+  rum__client_free(g_cl, local);
   /* not resident (written back and dropped), the nodes copy it without a page
    * crossing the network. */
-  assert_int_equal(rum__client_refresh(g_cl, grown, 5 * mb), 0);
-  uint8_t *moved = rum__client_realloc(g_cl, grown, 16 * mb);
-  assert_ptr_not_equal(moved, grown);
+  uint8_t *cold = rum__client_alloc(g_cl, own, false);
+  assert_non_null(cold);
+  cold[12345] = 0x42;
+  cold[own - 1] = 0x43;
+  assert_int_equal(rum__client_refresh(g_cl, cold, own), 0);
+  uint8_t *far = rum__client_realloc(g_cl, cold, 9 * own);
+  assert_ptr_not_equal(far, cold);
   assert_int_equal(g_remote->copies - copies, 1); /* copied by the "nodes", not page by page */
-  for (size_t i = 0; i < mb; i += 512) assert_int_equal(moved[i], (uint8_t)(i >> 9));
-  assert_int_equal(moved[2 * mb - 1], 7);
-  assert_int_equal(moved[16 * mb - 1], 0);
-  uint8_t *shrunk = rum__client_realloc(g_cl, moved, 8 * mb); /* shrinks in place */
-  assert_ptr_equal(shrunk, moved);
-  assert_int_equal(shrunk[2 * mb - 1], 7);
-  assert_int_equal(rum__client_usable_size(g_cl, shrunk), 8 * mb);
-  assert_null(rum__client_realloc(g_cl, shrunk, 0)); /* frees */
-  assert_int_equal(rum__client_usable_size(g_cl, shrunk), 0);
+  assert_int_equal(far[12345], 0x42);
+  assert_int_equal(far[own - 1], 0x43);
+  assert_int_equal(far[9 * own - 1], 0);
+  back = far;
+  assert_null(rum__client_realloc(g_cl, back, 0)); /* frees */
+  assert_int_equal(rum__client_usable_size(g_cl, back), 0);
 }
 
 /* Sizes no region can have fail with ENOMEM and leave the block as it was (SIZE_MAX
@@ -520,6 +681,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_overhead, setup, teardown),
       cmocka_unit_test_setup_teardown(test_small_alloc_packs_and_reuses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_empty_slabs_are_returned, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_heap_blocks_make_no_rpc, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_freed_pages_discarded_and_trimmed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_freed_dirty_pages_never_written_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_calloc_zeroes_reused_memory, setup, teardown),
       cmocka_unit_test_setup_teardown(test_realloc_in_place_and_moving, setup, teardown),
       cmocka_unit_test_setup_teardown(test_realloc_impossible_sizes, setup, teardown),

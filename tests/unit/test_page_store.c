@@ -681,11 +681,47 @@ static void test_reservations(void **state) {
   rum__page_store_destroy(s);
 }
 
+/* DISCARD drops stored pages (they read as zeros again) but keeps the reservation, so
+ * that writing them again cannot fail; an unreserved region's memory goes back. */
+static void test_discard(void **state) {
+  (void)state;
+  struct rum_page_store *s = make_store(10 * PS);
+  uint8_t page[PS];
+  struct rum_store_alloc a = {.id = 1, .size = 6 * PS, .reserve = 6 * PS, .owner_id = 1, .owner_session = 1};
+  assert_int_equal(rum__page_store_alloc(s, &a), 0);
+  assert_int_equal(alloc_plain(s, 2, 4 * PS, 1, 1), 0);
+  for (uint64_t i = 0; i < 6; i++) {
+    fill_page(page, 1, i, 1);
+    assert_int_equal(write_one(s, 1, i, page), 0);
+  }
+  for (uint64_t i = 0; i < 4; i++) assert_int_equal(write_one(s, 2, i, page), 0);
+  assert_int_equal(used(s), 10 * PS);
+  assert_int_equal(rum__page_store_discard(s, 1, 1, 3), 0);
+  assert_int_equal(used(s), 10 * PS); /* region 1 keeps its reservation */
+  for (uint64_t i = 1; i < 4; i++) assert_ptr_equal(read_one(s, 1, i), rum__page_store_zero_page());
+  fill_page(page, 1, 4, 1);
+  assert_memory_equal(read_one(s, 1, 4), page, PS);
+  assert_int_equal(rum__page_store_discard(s, 2, 0, 4), 0);
+  assert_int_equal(used(s), 6 * PS); /* region 2 had none: its pages are free memory */
+  struct rum_page_store_stats st;
+  rum__page_store_stats(s, &st);
+  assert_int_equal(st.memory_stored, 3 * PS);
+  /* Past the end, or an unknown region: refused, nothing changed. */
+  assert_int_equal(rum__page_store_discard(s, 1, 5, 2), RUM_EINVAL);
+  assert_int_equal(rum__page_store_discard(s, 1, UINT64_MAX, 2), RUM_EINVAL);
+  assert_int_equal(rum__page_store_discard(s, 3, 0, 1), RUM_ENOENT);
+  fill_page(page, 1, 5, 1);
+  assert_memory_equal(read_one(s, 1, 5), page, PS);
+  for (uint64_t i = 1; i < 4; i++) assert_int_equal(write_one(s, 1, i, page), 0); /* inside the reservation */
+  rum__page_store_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_alloc_lookup_free),
       cmocka_unit_test(test_named),
       cmocka_unit_test(test_reservations),
+      cmocka_unit_test(test_discard),
       cmocka_unit_test(test_sparse_reads_zero),
       cmocka_unit_test(test_write_read_roundtrip),
       cmocka_unit_test(test_repeated_index_last_wins),

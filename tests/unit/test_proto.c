@@ -127,6 +127,7 @@ union any_msg {
   struct rum_msg_attach_resp attach_resp;
   struct rum_msg_resize_req resize_req;
   struct rum_msg_copy_req copy_req;
+  struct rum_msg_discard_req discard_req;
   struct rum_msg_regions_req regions_req;
   struct rum_msg_regions_resp regions_resp;
 };
@@ -151,6 +152,7 @@ DECODER(attach_req)
 DECODER(attach_resp)
 DECODER(resize_req)
 DECODER(copy_req)
+DECODER(discard_req)
 DECODER(regions_req)
 DECODER(regions_resp)
 
@@ -292,12 +294,57 @@ static size_t build_sample(int which, uint8_t *b, int (**decode)(const uint8_t *
     n = rum__wire_encode_stat_resp(b, cap, &s_stat);
     *decode = dec_stat_resp;
     break;
+  case 22: {
+    struct rum_msg_discard_req m = {.region_id = 9, .nranges = 2, .ranges = {{0, 64}, {128, 3}}};
+    n = rum__wire_encode_discard_req(b, cap, &m);
+    *decode = dec_discard_req;
+    break;
+  }
   default: return 0;
   }
   assert_true(n > 0);
   return (size_t)n;
 }
-enum { NSAMPLES = 22 };
+enum { NSAMPLES = 23 };
+
+/* DISCARD: ranges round-trip; empty lists, empty ranges, too many ranges and ranges
+ * past the page limit are refused both ways. */
+static void test_discard_ranges(void **state) {
+  (void)state;
+  static struct rum_msg_discard_req m, got;
+  memset(&m, 0, sizeof m);
+  m.region_id = 0x1234;
+  m.nranges = RUM_WIRE_MAX_DISCARD_RANGES;
+  for (uint32_t i = 0; i < m.nranges; i++) {
+    m.ranges[i].first_page = (uint64_t)i * 1000;
+    m.ranges[i].npages = i + 1;
+  }
+  int n = rum__wire_encode_discard_req(buf, sizeof buf, &m);
+  assert_int_equal(n, 12 + 12 * RUM_WIRE_MAX_DISCARD_RANGES);
+  assert_int_equal(rum__wire_decode_discard_req(buf, (size_t)n, &got), 0);
+  assert_int_equal(got.nranges, m.nranges);
+  assert_memory_equal(got.ranges, m.ranges, sizeof m.ranges);
+  m.nranges = RUM_WIRE_MAX_DISCARD_RANGES + 1;
+  assert_int_equal(rum__wire_encode_discard_req(buf, sizeof buf, &m), RUM_EINVAL);
+  m.nranges = 0;
+  assert_int_equal(rum__wire_encode_discard_req(buf, sizeof buf, &m), RUM_EINVAL);
+  m.nranges = 1;
+  m.ranges[0].npages = 0;
+  assert_int_equal(rum__wire_encode_discard_req(buf, sizeof buf, &m), RUM_EINVAL);
+  m.ranges[0] = (typeof(m.ranges[0])){UINT64_MAX - 2, 8};
+  assert_int_equal(rum__wire_encode_discard_req(buf, sizeof buf, &m), RUM_EINVAL);
+  /* The same on the decoding side, patched into a valid message. */
+  m.ranges[0] = (typeof(m.ranges[0])){5, 1};
+  n = rum__wire_encode_discard_req(buf, sizeof buf, &m);
+  rum__put_u32(buf + 8, RUM_WIRE_MAX_DISCARD_RANGES + 1);
+  assert_int_equal(rum__wire_decode_discard_req(buf, (size_t)n, &got), RUM_EPROTO);
+  rum__put_u32(buf + 8, 1);
+  rum__put_u32(buf + 20, 0);
+  assert_int_equal(rum__wire_decode_discard_req(buf, (size_t)n, &got), RUM_EPROTO);
+  rum__put_u32(buf + 20, 1);
+  assert_int_equal(rum__wire_decode_discard_req(buf, (size_t)n, &got), 0);
+  assert_int_equal(rum__wire_decode_discard_req(buf, (size_t)n - 1, &got), RUM_EPROTO);
+}
 
 /* Every decoder accepts its sample, refuses each strict prefix of it and the sample
  * with one more byte, whatever that byte is. */
@@ -501,7 +548,7 @@ static void test_round_trip_stat(void **state) {
   for (uint32_t npeers = 0; npeers <= RUM_WIRE_MAX_NODES_LIST; npeers += 16) {
     build_stat(npeers);
     int n = rum__wire_encode_stat_resp(buf, sizeof buf, &s_stat);
-    assert_int_equal(n, 232 + 16 * (int)npeers); /* only the used peers travel */
+    assert_int_equal(n, 240 + 16 * (int)npeers); /* only the used peers travel */
     memset(&got, 0, sizeof got);
     assert_int_equal(rum__wire_decode_stat_resp(buf, (size_t)n, &got), 0);
     /* Every field before peers[], and the used peers, are equal; build_stat zeroed the rest. */
@@ -750,13 +797,13 @@ static void test_lists_bounded(void **state) {
   assert_int_equal(rum__wire_encode_stat_resp(buf, sizeof buf, &s_stat), RUM_EINVAL);
   s_stat.peers[2].up = 1;
   int n = rum__wire_encode_stat_resp(buf, sizeof buf, &s_stat);
-  assert_int_equal(n, 232 + 48);
-  rum__put_u32(buf + 232 + 32 + 4, 3); /* peers[2].up */
+  assert_int_equal(n, 240 + 48);
+  rum__put_u32(buf + 240 + 32 + 4, 3); /* peers[2].up */
   assert_int_equal(rum__wire_decode_stat_resp(buf, (size_t)n, &st), RUM_EPROTO);
   /* npeers beyond the list, with bytes enough behind it to fill the struct and more. */
   memset(buf, 0, sizeof buf);
   rum__put_u32(buf + 4, RUM_WIRE_MAX_NODES_LIST + 1);
-  assert_int_equal(rum__wire_decode_stat_resp(buf, 232 + 16 * (RUM_WIRE_MAX_NODES_LIST + 1), &st),
+  assert_int_equal(rum__wire_decode_stat_resp(buf, 240 + 16 * (RUM_WIRE_MAX_NODES_LIST + 1), &st),
                    RUM_EPROTO);
   rum__put_u32(buf + 4, UINT32_MAX);
   assert_int_equal(rum__wire_decode_stat_resp(buf, sizeof buf, &st), RUM_EPROTO);
@@ -1148,6 +1195,7 @@ int main(void) {
       cmocka_unit_test(test_round_trip_read_write),
       cmocka_unit_test(test_round_trip_heartbeat_error_attach),
       cmocka_unit_test(test_round_trip_stat),
+      cmocka_unit_test(test_discard_ranges),
       cmocka_unit_test(test_round_trip_regions),
       cmocka_unit_test(test_page_counts_and_indexes_bounded),
       cmocka_unit_test(test_names_and_flags_bounded),
