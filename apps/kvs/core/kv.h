@@ -1,0 +1,131 @@
+/* The rum-kvs core: a keyspace of typed values in a persistent heap on RUM named
+ * regions (pheap.h), found again by a later process that opens the same store name.
+ *
+ * Values: strings are blobs; a list is a ring of blob refs; a set a dict of members; a
+ * hash a dict of field -> blob; a sorted set a dict of member -> score plus an array of
+ * (score, member) kept in order. Expiry is an absolute time in ms in the key's entry.
+ *
+ * Time is an input (now_ms) everywhere: the core reads no clock except for the lock's
+ * wall-clock heartbeat. Not thread safe: the server's one thread owns a store. */
+#ifndef KVS_KV_H
+#define KVS_KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rum/rum_errors.h>
+
+#include "dict.h"
+#include "pheap.h"
+
+enum kv_type { KV_NONE = 0, KV_STRING = 1, KV_LIST = 2, KV_SET = 3, KV_ZSET = 4, KV_HASH = 5 };
+
+enum {
+  KV_LOCK_STALE_MS = 10000, /* an owner silent this long is dead */
+  KV_MAX_VALUE = 512u << 20,
+};
+
+struct kv_blob {
+  uint64_t len;
+  unsigned char data[];
+};
+
+struct kv_list {
+  kv_ref arr; /* kv_ref[cap] ring of blobs */
+  uint64_t cap, head, len;
+};
+
+struct kv_zitem {
+  double score;
+  kv_ref ent; /* the member's entry in the zset's dict */
+};
+
+struct kv_zset {
+  kv_ref dict; /* member -> entry with aux = score bits */
+  kv_ref arr;  /* struct kv_zitem[cap], sorted by (score, member) */
+  uint64_t len, cap;
+};
+
+struct kv_store {
+  struct ph_heap *heap;
+  kv_ref keys;      /* the keyspace dict */
+  void *lock;       /* owner record region */
+  uint64_t sweep_cursor;
+  uint64_t expired; /* keys removed because their time passed */
+  int created;      /* this open made a new store */
+};
+
+/* Lock (lock.c). */
+int kv_lock_acquire(const char *store, void **region, char *err, size_t errlen);
+int kv_lock_heartbeat(void *region);
+void kv_lock_release(void *region);
+
+/* Open store `name` (creating it), taking its lock. RUM_EBUSY with a message naming
+ * the owner when another live rum-kvs holds it. */
+int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen);
+/* Write back, detach, release the lock. */
+int kv_close(struct kv_store *s);
+
+static inline struct pd_entry *kv_entry(struct kv_store *s, kv_ref e) { return ph_ptr(s->heap, e); }
+static inline void *kv_at(struct kv_store *s, kv_ref r) { return ph_ptr(s->heap, r); }
+
+/* The key's entry, or KV_NULL when absent or expired at now_ms (an expired key is
+ * deleted on the way). */
+kv_ref kv_lookup(struct kv_store *s, const void *key, size_t klen, int64_t now_ms);
+/* Delete key; 1 if it existed. */
+int kv_delete(struct kv_store *s, const void *key, size_t klen);
+/* Set key to a new value of type (replacing any old value and, unless keep_ttl, its
+ * TTL). Returns the entry or KV_NULL when the heap is full (the old value is kept). */
+kv_ref kv_put(struct kv_store *s, const void *key, size_t klen, uint8_t type, kv_ref val, int keep_ttl);
+/* Move src's value and TTL to dst (replacing dst). 1 done, 0 no src, RUM_ENOMEM. */
+int kv_rename(struct kv_store *s, const void *src, size_t slen, const void *dst, size_t dlen);
+/* Set (when_ms > 0) or clear (0) the expiry of an entry. */
+void kv_set_expire(struct kv_store *s, kv_ref e, int64_t when_ms);
+uint64_t kv_dbsize(struct kv_store *s);
+uint64_t kv_nexpires(struct kv_store *s);
+/* Remove every key. */
+int kv_flush(struct kv_store *s);
+/* Free a value of type. */
+void kv_value_free(struct kv_store *s, uint8_t type, kv_ref val);
+/* Visit up to max_buckets of the keyspace, deleting expired keys; returns how many. */
+int kv_expire_sweep(struct kv_store *s, int64_t now_ms, int max_buckets);
+/* Move a few buckets of any rehash in progress; 1 while more remain. */
+int kv_rehash_step(struct kv_store *s, int n);
+
+/* Blobs (blob.c). */
+kv_ref kv_blob_new(struct kv_store *s, const void *data, size_t len);
+/* Make room for len bytes (contents kept up to the old length); the ref may change.
+ * KV_NULL when the heap is full (the old blob is kept). */
+kv_ref kv_blob_resize(struct kv_store *s, kv_ref b, size_t len);
+static inline struct kv_blob *kv_blob(struct kv_store *s, kv_ref b) { return ph_ptr(s->heap, b); }
+
+/* Lists (list.c). Positions are 0..len-1 from the head. */
+kv_ref kv_list_new(struct kv_store *s);
+int kv_list_push(struct kv_store *s, kv_ref l, int tail, kv_ref blob);
+kv_ref kv_list_pop(struct kv_store *s, kv_ref l, int tail);
+kv_ref *kv_list_slot(struct kv_store *s, kv_ref l, uint64_t i);
+int kv_list_insert(struct kv_store *s, kv_ref l, uint64_t i, kv_ref blob);
+kv_ref kv_list_remove(struct kv_store *s, kv_ref l, uint64_t i);
+void kv_list_free(struct kv_store *s, kv_ref l);
+
+/* Sorted sets (zset.c). */
+kv_ref kv_zset_new(struct kv_store *s);
+/* Set member's score; *added is 1 for a new member. Returns 0 or RUM_ENOMEM. */
+int kv_zset_set(struct kv_store *s, kv_ref z, const void *m, size_t mlen, double score, int *added);
+/* Current score; 0 if member is absent, 1 if present. */
+int kv_zset_score(struct kv_store *s, kv_ref z, const void *m, size_t mlen, double *score);
+int kv_zset_remove(struct kv_store *s, kv_ref z, const void *m, size_t mlen);
+/* 0-based rank of a member (-1 when absent). */
+int64_t kv_zset_rank(struct kv_store *s, kv_ref z, const void *m, size_t mlen);
+struct kv_zitem *kv_zset_at(struct kv_store *s, kv_ref z, uint64_t rank);
+/* First rank whose score is >= min (or > min when exclusive). */
+uint64_t kv_zset_lower_score(struct kv_store *s, kv_ref z, double min, int exclusive);
+/* First rank whose member is >= (> when exclusive) the given bytes. */
+uint64_t kv_zset_lower_lex(struct kv_store *s, kv_ref z, const void *m, size_t mlen, int exclusive);
+void kv_zset_free(struct kv_store *s, kv_ref z);
+
+/* Hashes and sets are dicts: these free a dict whose values are blobs (hash) or
+ * nothing (set). */
+void kv_hash_free(struct kv_store *s, kv_ref d);
+
+#endif

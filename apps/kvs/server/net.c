@@ -1,0 +1,308 @@
+/* The event loop: epoll over the listening sockets and the clients, pipelined
+ * request processing with bounded buffers, group commit for --sync always, and the
+ * timer (active expiry, rehashing, everysec write-back, the lock's heartbeat). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <rum/rum.h>
+
+#include "server.h"
+
+enum { MAX_EVENTS = 256, EXPIRE_BUCKETS = 64, REHASH_STEPS = 100, TIMER_BUDGET_MS = 2 };
+
+static void update_events(struct client *c) {
+  struct epoll_event ev = {.data.fd = c->fd};
+  ev.events = (c->paused || c->close_asap ? 0 : EPOLLIN) | (c->want_write ? EPOLLOUT : 0);
+  epoll_ctl(srv.epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void client_close(struct client *c) {
+  epoll_ctl(srv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+  srv.by_fd[c->fd] = NULL;
+  srv.nclients--;
+  discard_multi(c);
+  resp_req_free(&c->req);
+  free(c->ibuf);
+  free(c->out.p);
+  c->fd = -1; /* still on the pending list until the end of the turn */
+  if (!c->pending) free(c);
+}
+
+static void mark_pending(struct client *c) {
+  if (c->pending) return;
+  c->pending = 1;
+  c->next_pending = srv.pending;
+  srv.pending = c;
+}
+
+static void compact_input(struct client *c) {
+  if (c->ipos == 0) return;
+  if (c->ipos == c->ilen) {
+    c->ipos = c->ilen = 0;
+    c->need = 0;
+    return;
+  }
+  if (c->ipos < (1u << 20) && c->ipos * 2 < c->ilen) return;
+  memmove(c->ibuf, c->ibuf + c->ipos, c->ilen - c->ipos);
+  c->ilen -= c->ipos;
+  c->need = c->need > c->ipos ? c->need - c->ipos : 0;
+  c->ipos = 0;
+}
+
+static void process_resp(struct client *c) {
+  while (!c->close_asap && c->out.len - c->out.off < KVS_OUT_PAUSE && c->ipos < c->ilen) {
+    if (c->need > c->ilen) break;
+    size_t consumed, need;
+    const char *err = NULL;
+    int authed = srv.cfg.requirepass == NULL || c->authed;
+    int rc = resp_parse(c->ibuf + c->ipos, c->ilen - c->ipos, authed, &c->req, &consumed, &need, &err);
+    if (rc == RESP_INCOMPLETE) {
+      c->need = c->ipos + need;
+      break;
+    }
+    if (rc == RESP_ERROR) {
+      add_error(c, err);
+      c->close_asap = 1;
+      break;
+    }
+    c->ipos += consumed;
+    c->need = 0;
+    if (c->req.argc == 0) continue;
+    c->argc = c->req.argc;
+    c->argv = c->req.argv;
+    c->argl = c->req.argl;
+    process_command(c);
+  }
+}
+
+static void process_input(struct client *c) {
+  process_resp(c);
+  compact_input(c);
+  c->paused = c->out.len - c->out.off >= KVS_OUT_PAUSE;
+  if (c->out.len > c->out.off || c->close_asap) mark_pending(c);
+}
+
+static void on_readable(struct client *c) {
+  size_t want = KVS_READ_CHUNK;
+  if (c->need > c->ilen && c->need - c->ilen > want) want = c->need - c->ilen;
+  if (c->ilen + want > KVS_QUERY_LIMIT + (size_t)KVS_READ_CHUNK) {
+    fprintf(stderr, "rum-kvs: closing client %s: query buffer over %u bytes\n", c->addr, KVS_QUERY_LIMIT);
+    client_close(c);
+    return;
+  }
+  if (c->ilen + want > c->icap) {
+    size_t cap = c->icap ? c->icap : KVS_READ_CHUNK;
+    while (cap < c->ilen + want) cap *= 2;
+    unsigned char *p = realloc(c->ibuf, cap);
+    if (p == NULL) {
+      client_close(c);
+      return;
+    }
+    c->ibuf = p;
+    c->icap = cap;
+  }
+  ssize_t n = read(c->fd, c->ibuf + c->ilen, c->icap - c->ilen);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    client_close(c);
+    return;
+  }
+  if (n < 0) return;
+  c->ilen += (size_t)n;
+  srv.stats.net_in += (uint64_t)n;
+  c->last_ms = srv.now_ms;
+  process_input(c);
+}
+
+/* Write what is queued. Returns -1 when the client was closed. */
+static int client_write(struct client *c) {
+  while (c->out.off < c->out.len) {
+    ssize_t n = write(c->fd, c->out.p + c->out.off, c->out.len - c->out.off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n <= 0) {
+      client_close(c);
+      return -1;
+    }
+    c->out.off += (size_t)n;
+    srv.stats.net_out += (uint64_t)n;
+  }
+  if (c->out.off == c->out.len) {
+    c->out.off = c->out.len = 0;
+    if (c->out.cap > (1u << 20)) { /* give a burst's memory back */
+      free(c->out.p);
+      c->out.p = NULL;
+      c->out.cap = 0;
+    }
+    if (c->close_asap) {
+      client_close(c);
+      return -1;
+    }
+  }
+  int want = c->out.off < c->out.len;
+  int paused = c->out.len - c->out.off >= KVS_OUT_PAUSE;
+  if (want != c->want_write || paused != c->paused) {
+    c->want_write = want;
+    c->paused = paused;
+    update_events(c);
+  }
+  return 0;
+}
+
+int do_sync(void) {
+  int rc = rum_sync();
+  srv.last_sync_ms = now_ms();
+  if (rc != 0) {
+    srv.sync_error = rc;
+    fprintf(stderr, "rum-kvs: rum_sync failed: %s\n", rum_strerror(rc));
+    return rc;
+  }
+  srv.synced_dirty = srv.dirty;
+  return 0;
+}
+
+/* End of a loop turn: make the turn's changes durable when --sync always asks, then
+ * send. A failed sync must not acknowledge: those clients are disconnected. */
+static void flush_pending(void) {
+  int durable = 1;
+  if (srv.cfg.sync == KVS_SYNC_ALWAYS && srv.dirty != srv.synced_dirty) durable = do_sync() == 0;
+  struct client *c = srv.pending;
+  srv.pending = NULL;
+  while (c != NULL) {
+    struct client *next = c->next_pending;
+    c->pending = 0;
+    if (c->fd < 0) free(c);
+    else if (!durable) client_close(c);
+    else client_write(c);
+    c = next;
+  }
+}
+
+static void accept_clients(int lfd, int memcached) {
+  for (;;) {
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof sa;
+    int fd = accept4(lfd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    srv.stats.connections++;
+    if (srv.nclients >= srv.cfg.maxclients || fd >= srv.by_fd_cap) {
+      static const char full[] = "-ERR max number of clients reached\r\n";
+      if (write(fd, full, sizeof full - 1) < 0) { /* the client is dropped either way */ }
+      close(fd);
+      srv.stats.rejected++;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct client *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+      close(fd);
+      continue;
+    }
+    c->fd = fd;
+    c->id = ++srv.next_id;
+    c->proto = 2;
+    c->memcached = memcached;
+    c->authed = srv.cfg.requirepass == NULL || memcached;
+    c->created_ms = c->last_ms = srv.now_ms;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa.ss_family == AF_INET) {
+      struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+      inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+      port = ntohs(in->sin_port);
+    } else if (sa.ss_family == AF_INET6) {
+      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+      inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+      port = ntohs(in6->sin6_port);
+    }
+    snprintf(c->addr, sizeof c->addr, "%s:%d", host, port);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    if (epoll_ctl(srv.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      close(fd);
+      free(c);
+      continue;
+    }
+    srv.by_fd[fd] = c;
+    srv.nclients++;
+  }
+}
+
+static void timer_tick(void) {
+  int64_t now = srv.now_ms = now_ms();
+  int64_t deadline = now + TIMER_BUDGET_MS;
+  /* Active expiry, bounded: sweep buckets until a pass finds few expired keys or the
+   * time budget is spent. */
+  while (kv_expire_sweep(srv.store, now, EXPIRE_BUCKETS) > 8 && now_ms() < deadline) {
+  }
+  if (kv_expire_sweep(srv.store, now, 0) == 0 && srv.store->expired) { /* counted in kv */ }
+  while (kv_rehash_step(srv.store, REHASH_STEPS) && now_ms() < deadline) {
+  }
+  if (srv.cfg.sync == KVS_SYNC_EVERYSEC && srv.dirty != srv.synced_dirty && now - srv.last_sync_ms >= 1000)
+    do_sync();
+  if (now - srv.last_beat_ms >= 1000) {
+    int rc = kv_lock_heartbeat(srv.store->lock);
+    if (rc != 0) fprintf(stderr, "rum-kvs: lock heartbeat failed: %s\n", rum_strerror(rc));
+    srv.last_beat_ms = now;
+  }
+}
+
+static int watch_listener(int fd) {
+  if (fd < 0) return 0;
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+  return epoll_ctl(srv.epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int net_run(void) {
+  srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (srv.epfd < 0 || watch_listener(srv.listen_fd) != 0 || watch_listener(srv.mc_listen_fd) != 0) {
+    perror("rum-kvs: epoll");
+    return -1;
+  }
+  struct epoll_event events[MAX_EVENTS];
+  int64_t next_tick = now_ms();
+  while (!srv.stop) {
+    int64_t now = now_ms();
+    int timeout = next_tick > now ? (int)(next_tick - now) : 0;
+    int n = epoll_wait(srv.epfd, events, MAX_EVENTS, timeout);
+    srv.now_ms = now_ms();
+    for (int i = 0; i < n; i++) {
+      int fd = events[i].data.fd;
+      if (fd == srv.listen_fd || fd == srv.mc_listen_fd) {
+        accept_clients(fd, fd == srv.mc_listen_fd);
+        continue;
+      }
+      struct client *c = fd < srv.by_fd_cap ? srv.by_fd[fd] : NULL;
+      if (c == NULL) continue;
+      if (events[i].events & (EPOLLERR | EPOLLHUP) && !(events[i].events & EPOLLIN)) {
+        client_close(c);
+        continue;
+      }
+      if (events[i].events & EPOLLOUT) {
+        if (client_write(c) != 0) continue;
+        if (!c->paused) process_input(c); /* run what waited while the output drained */
+      }
+      if ((events[i].events & EPOLLIN) && srv.by_fd[fd] == c && !c->paused) on_readable(c);
+    }
+    flush_pending();
+    if (srv.now_ms >= next_tick) {
+      timer_tick();
+      next_tick = srv.now_ms + 1000 / KVS_HZ;
+    }
+  }
+  /* Stopping: answer what is queued, then close every client. */
+  flush_pending();
+  for (int fd = 0; fd < srv.by_fd_cap; fd++)
+    if (srv.by_fd[fd] != NULL) client_close(srv.by_fd[fd]);
+  flush_pending();
+  return 0;
+}
