@@ -29,7 +29,15 @@ expect "ERR wrong number of arguments for 'get' command" get
 expect "ERR value is not an integer or out of range" incrby a x
 expect OK mset x 1 y 2
 expect 9 append b " you"
-for i in $(seq 1 2000); do echo "SET key:$i value:$i"; done | cli >/dev/null
+for i in $(seq 1 2000); do printf '*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$%d\r\nvalue:%d\r\n' $((4 + ${#i})) "$i" $((6 + ${#i})) "$i"; done |
+  cli --pipe | grep -q "errors: 0, replies: 2000" || fail "redis-cli --pipe"
+# A 1 GB bulk length gets Redis's error and the connection is dropped; the server stays up.
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf '*2\r\n$3\r\nGET\r\n$1073741824\r\n' >&3
+IFS= read -r -t 5 line <&3
+[[ $line == $'-ERR Protocol error: invalid bulk length\r' ]] || fail "huge bulk: '$line'"
+exec 3<&-
+expect PONG ping
 stop
 start
 expect 2 get a
