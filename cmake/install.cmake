@@ -28,6 +28,7 @@ set(RUM_PROGRAMS
   mem_test    tools  1
   hashtable   tools  1
   rum-lua     tools  1
+  rum-kvs     server 1
   rum-cluster tools  1)
 
 set(RUM_INSTALLED_PROGRAMS) # what install.coverage compares with the built programs
