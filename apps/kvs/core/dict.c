@@ -95,21 +95,32 @@ static int key_equal(struct pd_entry *e, uint32_t hash, const void *key, size_t 
   return e->hash == hash && e->klen == klen && memcmp(e->key, key, klen) == 0;
 }
 
-kv_ref pd_find(struct ph_heap *h, kv_ref d, const void *key, size_t klen) {
+/* The link (bucket slot or an entry's next) that points at key's entry, or NULL;
+ * *table gets which of the two tables holds it. One rehash step first. */
+static kv_ref *link_of(struct ph_heap *h, kv_ref d, const void *key, size_t klen, int *table) {
   step(h, d);
   struct pd_dict *t = D(h, d);
-  if (t->table[0] == KV_NULL) return KV_NULL;
+  if (t->table[0] == KV_NULL) return NULL;
   uint32_t hash = pd_hash(key, klen);
   for (int i = 0; i <= 1; i++) {
     if (i == 1 && !rehashing(t)) break;
-    kv_ref e = buckets(h, t, i)[hash & (t->size[i] - 1)];
-    while (e != KV_NULL) {
-      struct pd_entry *pe = E(h, e);
-      if (key_equal(pe, hash, key, klen)) return e;
-      e = pe->next;
+    kv_ref *link = &buckets(h, t, i)[hash & (t->size[i] - 1)];
+    while (*link != KV_NULL) {
+      struct pd_entry *pe = E(h, *link);
+      if (key_equal(pe, hash, key, klen)) {
+        *table = i;
+        return link;
+      }
+      link = &pe->next;
     }
   }
-  return KV_NULL;
+  return NULL;
+}
+
+kv_ref pd_find(struct ph_heap *h, kv_ref d, const void *key, size_t klen) {
+  int table;
+  kv_ref *link = link_of(h, d, key, klen, &table);
+  return link != NULL ? *link : KV_NULL;
 }
 
 kv_ref pd_add(struct ph_heap *h, kv_ref d, const void *key, size_t klen, int *existed) {
@@ -138,25 +149,13 @@ kv_ref pd_add(struct ph_heap *h, kv_ref d, const void *key, size_t klen, int *ex
 }
 
 kv_ref pd_unlink(struct ph_heap *h, kv_ref d, const void *key, size_t klen) {
-  step(h, d);
-  struct pd_dict *t = D(h, d);
-  if (t->table[0] == KV_NULL) return KV_NULL;
-  uint32_t hash = pd_hash(key, klen);
-  for (int i = 0; i <= 1; i++) {
-    if (i == 1 && !rehashing(t)) break;
-    kv_ref *link = &buckets(h, t, i)[hash & (t->size[i] - 1)];
-    while (*link != KV_NULL) {
-      kv_ref e = *link;
-      struct pd_entry *pe = E(h, e);
-      if (key_equal(pe, hash, key, klen)) {
-        *link = pe->next;
-        t->used[i]--;
-        return e;
-      }
-      link = &pe->next;
-    }
-  }
-  return KV_NULL;
+  int table;
+  kv_ref *link = link_of(h, d, key, klen, &table);
+  if (link == NULL) return KV_NULL;
+  kv_ref e = *link;
+  *link = E(h, e)->next;
+  D(h, d)->used[table]--;
+  return e;
 }
 
 void pd_maybe_shrink(struct ph_heap *h, kv_ref d) {
