@@ -161,7 +161,7 @@ void rum__cache_finish_victims(struct rum_cache *c, struct rum_victim *v, unsign
       for (unsigned k = i; k < j; k++) rum__page_set(r, v[k].page, RUM_PAGE_DIRTY, false);
     } else if (!drop) {
       for (unsigned k = i; k < j; k++) {
-        rum__page_set(r, v[k].page, RUM_PAGE_CLEAN, v[k].dirty);
+        rum__page_set(r, v[k].page, RUM_PAGE_CLEAN, v[k].dirty && !v[k].freed);
         if (v[k].dirty) atomic_fetch_sub(&r->ndirty, 1);
       }
     } else {
@@ -219,12 +219,17 @@ static int evict_some(struct rum_cache *c, unsigned want, struct rum_store_error
   struct rum_victim dirty[RUM_WIRE_MAX_PAGES];
   unsigned nd = 0;
   for (unsigned i = 0; i < nv; i++)
-    if (v[i].dirty && !v[i].freed) dirty[nd++] = v[i];
+    if (v[i].dirty) dirty[nd++] = v[i];
   int rc = 0;
   if (nd > 0) {
+    /* Freed dirty pages too: whether they are still freed is decided there, once
+     * they are write-protected (a block may have been carved over them since). */
     rc = rum__writeback_victims(c, dirty, nd, err);
     for (unsigned i = 0, k = 0; i < nv && k < nd; i++)
-      if (v[i].dirty && !v[i].freed) v[i].keep = dirty[k++].keep;
+      if (v[i].dirty) {
+        v[i].keep = dirty[k].keep;
+        v[i].freed = dirty[k++].freed;
+      }
   }
   rum__cache_finish_victims(c, v, nv, true);
   unsigned freed = 0;

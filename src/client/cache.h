@@ -168,7 +168,8 @@ struct rum_victim {
   bool freed;  /* RUM_PAGE_FREED: dropped without write-back, forgetting the node's copy */
 };
 /* Write back the claimed dirty victims v[0..n) (n <= RUM_WIRE_MAX_PAGES), sorted.
- * Protects them against writes first. Sets keep on failure. Returns 0 or RUM_E*
+ * Protects them against writes first, then skips (and sets freed on) those still
+ * marked RUM_PAGE_FREED. Sets keep on failure. Returns 0 or RUM_E*
  * (then *err, if not NULL, says which node failed and how). */
 int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n, struct rum_store_error *err);
 /* Drop the claimed victims (drop=true: evict; else make them CLEAN again) and

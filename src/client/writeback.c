@@ -47,14 +47,22 @@ int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n
     i = j;
   }
   struct rum_store_error err = {0, 0};
+  unsigned nio = 0;
   if (rc == 0) {
     struct rum_page_io io[RUM_WIRE_MAX_PAGES];
     for (unsigned i = 0; i < n; i++) {
-      io[i].region = v[i].region;
-      io[i].page = v[i].page;
-      io[i].data = ops->read_ptr(c->fault, rum__region_page_addr(v[i].region, v[i].page));
+      /* Read the freed mark only now that the page is write-protected: a block
+       * carved there again clears the mark before its owner may write, and from
+       * here on such a write faults and waits. So a page still marked holds no
+       * live byte and is dropped unwritten; one unmarked meanwhile goes out. */
+      v[i].freed = (rum__page_load(v[i].region, v[i].page) & RUM_PAGE_FREED) != 0;
+      if (v[i].freed) continue;
+      io[nio].region = v[i].region;
+      io[nio].page = v[i].page;
+      io[nio].data = ops->read_ptr(c->fault, rum__region_page_addr(v[i].region, v[i].page));
+      nio++;
     }
-    rc = c->store.store(c->store_ctx, io, n, &err);
+    if (nio > 0) rc = c->store.store(c->store_ctx, io, nio, &err);
   }
   if (rc != 0) {
     for (unsigned i = 0; i < n; i++) v[i].keep = true;
@@ -63,7 +71,7 @@ int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n
     if (err_out != NULL) *err_out = (struct rum_store_error){err.node_id, rc};
     return rc;
   }
-  atomic_fetch_add_explicit(&c->counters.writebacks, n, memory_order_relaxed);
+  atomic_fetch_add_explicit(&c->counters.writebacks, nio, memory_order_relaxed);
   return 0;
 }
 
