@@ -122,6 +122,8 @@ struct kv_zitem *kv_zset_at(struct kv_store *s, kv_ref z, uint64_t rank);
 uint64_t kv_zset_lower_score(struct kv_store *s, kv_ref z, double min, int exclusive);
 /* First rank whose member is >= (> when exclusive) the given bytes. */
 uint64_t kv_zset_lower_lex(struct kv_store *s, kv_ref z, const void *m, size_t mlen, int exclusive);
+/* Remove n members from rank `start` on (one shift of the array for all of them). */
+void kv_zset_remove_range(struct kv_store *s, kv_ref z, uint64_t start, uint64_t n);
 void kv_zset_free(struct kv_store *s, kv_ref z);
 
 /* Hashes and sets are dicts: these free a dict whose values are blobs (hash) or

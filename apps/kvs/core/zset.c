@@ -164,6 +164,22 @@ uint64_t kv_zset_lower_lex(struct kv_store *s, kv_ref zr, const void *m, size_t 
   return lo;
 }
 
+void kv_zset_remove_range(struct kv_store *s, kv_ref zr, uint64_t start, uint64_t n) {
+  struct kv_zset *z = Z(s, zr);
+  if (start >= z->len || n == 0) return;
+  if (n > z->len - start) n = z->len - start;
+  struct kv_zitem *a = items(s, z);
+  for (uint64_t i = start; i < start + n; i++) {
+    struct pd_entry *e = kv_entry(s, a[i].ent);
+    /* The key bytes live in the entry being unlinked: look it up by its own ref. */
+    kv_ref ent = pd_unlink(s->heap, z->dict, e->key, e->klen);
+    ph_free(s->heap, ent);
+  }
+  memmove(&a[start], &a[start + n], (z->len - start - n) * sizeof *a);
+  z->len -= n;
+  pd_maybe_shrink(s->heap, z->dict);
+}
+
 void kv_zset_free(struct kv_store *s, kv_ref zr) {
   struct kv_zset *z = Z(s, zr);
   pd_destroy(s->heap, z->dict, NULL, NULL);

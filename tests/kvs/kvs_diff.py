@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Differential test: the same commands to a real redis-server and to rum-kvs, replies
+compared byte for byte (order-free only where Redis leaves the order unspecified).
+
+  kvs_diff.py --redis PORT --kvs PORT [--cases FILE] [--seed N] [--generated N]
+
+Case file lines (tests/kvs/diff_cases.txt): one command per line, words split like a
+shell (quotes; \\xNN, \\r, \\n escapes inside words), '#' comments. A prefix picks how
+replies are compared:
+  (none) exact bytes        ~ order-free (SMEMBERS, HGETALL, KEYS, ...)
+  ? same reply type and element count only (SRANDMEMBER -n, PTTL, HELLO, ...)
+  @ a SCAN-family command iterated to cursor 0 on each server; the sets of elements
+    (pairs for HSCAN/ZSCAN) must match
+  !sleep SECONDS     !cmdinfo NAME...  (COMMAND INFO: name, arity, flags, key positions)
+The generator (--seed, printed; a failing seed replays) draws commands over a few keys
+shared by all types, so WRONGTYPE and empty-key paths come up too. Exit 1 on any
+difference, printing the command and both replies."""
+import argparse
+import codecs
+import os
+import random
+import shlex
+import socket
+import sys
+import time
+
+
+class Conn:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def send(self, args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else a.encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buf += chunk
+
+    def _line(self):
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = self.buf[self.pos:i]
+                self.pos = i + 2
+                return line
+            self._fill()
+
+    def _exact(self, n):
+        while len(self.buf) < self.pos + n + 2:
+            self._fill()
+        data = self.buf[self.pos:self.pos + n]
+        self.pos += n + 2
+        return data
+
+    def _value(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t in (b"+", b"-", b":", b",", b"_", b"#", b"("):
+            return (t, rest)
+        if t in (b"$", b"="):
+            n = int(rest)
+            return (t, None) if n < 0 else (t, self._exact(n))
+        if t in (b"*", b"~", b">"):
+            n = int(rest)
+            return (t, None) if n < 0 else (t, [self._value() for _ in range(n)])
+        if t == b"%":
+            n = int(rest)
+            return (t, [(self._value(), self._value()) for _ in range(n)])
+        raise ValueError("bad reply line %r" % line)
+
+    def reply(self):
+        """One reply: (raw bytes, parsed tree)."""
+        self.pos = 0
+        v = self._value()
+        raw = self.buf[:self.pos]
+        self.buf = self.buf[self.pos:]
+        return raw, v
+
+    def call(self, args):
+        self.send(args)
+        return self.reply()
+
+
+def enc(v):
+    """A canonical byte form of a parsed reply, for sorting and comparing."""
+    t, x = v
+    if x is None:
+        return t + b"nil"
+    if t == b"%":
+        return t + b"{" + b"|".join(enc(k) + b"=" + enc(w) for k, w in x) + b"}"
+    if isinstance(x, list):
+        return t + b"[" + b"|".join(enc(e) for e in x) + b"]"
+    return t + x
+
+
+def unordered(v, pairs=False):
+    t, x = v
+    if t == b"%":
+        return t + b"{" + b"|".join(sorted(enc(k) + b"=" + enc(w) for k, w in x)) + b"}"
+    if not isinstance(x, list):
+        return enc(v)
+    items = [enc(e) for e in x]
+    if pairs:
+        items = [items[i] + b"=" + items[i + 1] for i in range(0, len(items) - 1, 2)]
+    return t + b"[" + b"|".join(sorted(items)) + b"]"
+
+
+def shape(v):
+    t, x = v
+    if t == b"-":
+        return enc(v)
+    return t + (b"%d" % len(x) if isinstance(x, list) else b"")
+
+
+PAIRED = {b"hgetall"}
+
+
+def word(tok):
+    return codecs.escape_decode(tok.encode())[0] if "\\" in tok else tok.encode()
+
+
+class Diff:
+    def __init__(self, rport, kport, verbose):
+        self.r, self.k = Conn(rport), Conn(kport)
+        self.checked = 0
+        self.failures = 0
+        self.verbose = verbose
+
+    def fail(self, where, args, a, b):
+        self.failures += 1
+        print("DIFF at %s: %s\n  redis:   %r\n  rum-kvs: %r" % (where, b" ".join(args), a, b), flush=True)
+
+    def run(self, mode, args, where):
+        ra, rv = self.r.call(args)
+        ka, kv = self.k.call(args)
+        self.checked += 1
+        name = args[0].lower()
+        if mode == "":
+            same = ra == ka
+        elif mode == "~":
+            same = unordered(rv, name in PAIRED and rv[0] == b"*") == unordered(kv, name in PAIRED and kv[0] == b"*")
+        else:
+            same = shape(rv) == shape(kv)
+        if not same:
+            self.fail(where, args, ra, ka)
+        elif self.verbose:
+            print("ok %s: %s -> %r" % (where, b" ".join(args), ra[:80]))
+        return rv, kv
+
+    def scan_all(self, conn, args):
+        """Iterate a SCAN-family command to cursor 0; the set of elements (or pairs)."""
+        ci = 1 if args[0].lower() == b"scan" else 2
+        cursor, seen, err = b"0", set(), None
+        for _ in range(100000):
+            a = list(args)
+            a[ci] = cursor
+            raw, v = conn.call(a)
+            if v[0] == b"-":
+                return raw, None
+            cursor = v[1][0][1]
+            elems = [e[1] for e in v[1][1][1]]
+            if args[0].lower() in (b"hscan", b"zscan"):
+                elems = [elems[i] + b"=" + elems[i + 1] for i in range(0, len(elems), 2)]
+            seen.update(elems)
+            if cursor == b"0":
+                return None, sorted(seen)
+        return b"no end", None
+
+    def scan(self, args, where):
+        self.checked += 1
+        re_, rs = self.scan_all(self.r, args)
+        ke, ks = self.scan_all(self.k, args)
+        if (re_, rs) != (ke, ks):
+            self.fail(where, args, re_ or rs, ke or ks)
+
+    def cmdinfo(self, names, where):
+        for n in names:
+            self.checked += 1
+            _, rv = self.r.call([b"command", b"info", n])
+            _, kv = self.k.call([b"command", b"info", n])
+
+            def core(v):
+                e = v[1][0][1]
+                flags = sorted(f[1] for f in e[2][1])
+                return (e[0][1], e[1][1], flags, e[3][1], e[4][1], e[5][1])
+
+            if core(rv) != core(kv):
+                self.fail(where, [b"command", b"info", n], core(rv), core(kv))
+
+
+def run_cases(d, path):
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            where = "%s:%d" % (os.path.basename(path), lineno)
+            if line.startswith("!sleep"):
+                time.sleep(float(line.split()[1]))
+                continue
+            if line.startswith("!cmdinfo"):
+                d.cmdinfo([w.encode() for w in line.split()[1:]], where)
+                continue
+            mode = ""
+            if line[0] in "~?@":
+                mode, line = line[0], line[1:].strip()
+            args = [word(t) for t in shlex.split(line, posix=True)]
+            if mode == "@":
+                d.scan(args, where)
+            else:
+                d.run(mode, args, where)
+
+
+FAMILY_KEYS = {"h": ["h0", "h1"], "l": ["l0", "l1"], "s": ["s0", "s1", "s2"], "z": ["z0", "z1"],
+               "t": ["t0", "t1"]}
+KEYS = sum(FAMILY_KEYS.values(), [])
+STRING_CMDS = {"set", "get", "incr", "append", "strlen", "getrange"}
+MULTI_KEY = {"sinter", "sunion", "sdiff", "exists", "rename", "renamenx"}
+MEMBERS = ["m%d" % i for i in range(8)] + ["1", "2", "10", "-3", ""]
+NUMS = ["0", "1", "-1", "2", "3", "-2", "10", "100", "x", "1.5", "-0", "+inf", "-inf", "9223372036854775807",
+        "-9223372036854775808", "1e3", "(1", "(2", "[m3", "(m5", "-", "+", "nan"]
+
+
+def gen_command(rnd):
+    k = rnd.choice(KEYS)
+    k2 = rnd.choice(KEYS)
+    m = lambda: rnd.choice(MEMBERS)
+    n = lambda: rnd.choice(NUMS)
+    small = lambda: str(rnd.randint(-4, 6))
+    ms = lambda lo=1, hi=4: [m() for _ in range(rnd.randint(lo, hi))]
+    c = rnd.randrange(60)
+    table = [
+        ("", ["hset", k] + sum([[m(), m()] for _ in range(rnd.randint(1, 3))], [])),
+        ("", ["hsetnx", k, m(), m()]), ("", ["hget", k, m()]), ("", ["hdel", k] + ms()),
+        ("~", ["hgetall", k]), ("", ["hlen", k]), ("", ["hexists", k, m()]),
+        ("", ["hincrby", k, m(), small()]), ("", ["hincrbyfloat", k, m(), n()]), ("~", ["hkeys", k]),
+        ("~", ["hvals", k]), ("", ["hmget", k] + ms()), ("", ["hstrlen", k, m()]),
+        ("", [rnd.choice(["lpush", "rpush", "lpushx", "rpushx"]), k] + ms()),
+        ("", [rnd.choice(["lpop", "rpop"]), k] + ([small()] if rnd.random() < 0.5 else [])),
+        ("", ["llen", k]), ("", ["lrange", k, small(), small()]), ("", ["lindex", k, small()]),
+        ("", ["lset", k, small(), m()]), ("", ["lrem", k, small(), m()]), ("", ["ltrim", k, small(), small()]),
+        ("", ["linsert", k, rnd.choice(["before", "after", "x"]), m(), m()]),
+        ("", ["lpos", k, m()] + rnd.choice([[], ["rank", small()], ["count", small()], ["maxlen", small()],
+                                             ["rank", small(), "count", "0"]])),
+        ("", ["sadd", k] + ms()), ("", ["srem", k] + ms()), ("~", ["smembers", k]), ("", ["sismember", k, m()]),
+        ("", ["smismember", k] + ms()), ("", ["scard", k]),
+        ("~", [rnd.choice(["sinter", "sunion", "sdiff"]), k, k2] + ([rnd.choice(KEYS)] if rnd.random() < 0.3 else [])),
+        ("", ["zadd", k] + [o for o in ["nx", "xx", "gt", "lt", "ch", "incr"] if rnd.random() < 0.15] +
+         sum([[n() if rnd.random() < 0.3 else small(), m()] for _ in range(rnd.randint(1, 3))], [])),
+        ("", ["zrem", k] + ms()), ("", ["zscore", k, m()]), ("", ["zmscore", k] + ms()), ("", ["zcard", k]),
+        ("", ["zcount", k, n(), n()]),
+        ("", ["zrange", k, small(), small()] + (["withscores"] if rnd.random() < 0.5 else []) +
+         (["rev"] if rnd.random() < 0.3 else [])),
+        ("", ["zrange", k, n(), n(), "byscore"] + (["rev"] if rnd.random() < 0.3 else []) +
+         (["limit", small(), small()] if rnd.random() < 0.3 else []) + (["withscores"] if rnd.random() < 0.4 else [])),
+        ("", ["zrevrange", k, small(), small()] + (["withscores"] if rnd.random() < 0.5 else [])),
+        ("", ["zrangebyscore", k, n(), n()] + (["withscores"] if rnd.random() < 0.5 else []) +
+         (["limit", small(), small()] if rnd.random() < 0.3 else [])),
+        ("", ["zrank", k, m()]), ("", ["zrevrank", k, m()]), ("", ["zincrby", k, n(), m()]),
+        ("", [rnd.choice(["zpopmin", "zpopmax"]), k] + ([small()] if rnd.random() < 0.5 else [])),
+        ("", ["type", k]), ("", ["exists", k, k2]), ("", ["del", k]), ("", ["rename", k, k2]),
+        ("", ["renamenx", k, k2]), ("", ["expire", k, "100"]), ("", ["ttl", k]), ("", ["persist", k]),
+        ("", ["set", k, n()]), ("", ["get", k]), ("", ["incr", k]), ("", ["append", k, m()]),
+        ("", ["strlen", k]), ("", ["getrange", k, small(), small()]), ("", ["dbsize"]),
+        ("~", ["keys", "*"]), ("", ["spop", k, str(rnd.randint(13, 20))]),
+        ("", ["srandmember", k, str(rnd.randint(13, 20))]),
+        ("~", ["srandmember", k, str(rnd.randint(13, 20))]),
+        ("", ["zadd", k, small(), m(), small(), m()]),
+        ("", ["rpush", k, m(), m(), m()]),
+        ("", ["sadd", k, m(), m(), m()]),
+    ]
+    mode, args = table[c % len(table)]
+    # Most commands go to a key of their own type, so that they do more than WRONGTYPE.
+    name = args[0]
+    fam = "t" if name in STRING_CMDS else name[0] if name[0] in "hlsz" and name not in ("llen",) else None
+    if name in ("rpush", "rpushx", "rpop", "llen"):
+        fam = "l"
+    if name in ("type", "del", "expire", "ttl", "persist", "exists", "rename", "renamenx", "dbsize", "keys"):
+        fam = None
+    if name in ("rename", "renamenx") and rnd.random() < 0.85:
+        args[2] = rnd.choice(FAMILY_KEYS[args[1][0]])
+    if fam is not None and rnd.random() < 0.9:
+        args[1] = rnd.choice(FAMILY_KEYS[fam])
+        if name in MULTI_KEY:
+            for i in range(2, len(args)):
+                args[i] = rnd.choice(FAMILY_KEYS[fam])
+    # SPOP/SRANDMEMBER with a count above the set size are deterministic as sets.
+    if args[0] in ("spop", "srandmember", "sinter", "sunion", "sdiff", "smembers"):
+        mode = "~"
+    return mode, args
+
+
+def run_generated(d, seed, count):
+    rnd = random.Random(seed)
+    for i in range(count):
+        mode, args = gen_command(rnd)
+        d.run(mode, [a.encode() for a in args], "seed %d #%d" % (seed, i))
+        if d.failures > 20:
+            break
+    # The whole state must agree at the end: every key's type, TTL and contents.
+    for k in KEYS:
+        _, t = d.r.call([b"type", k.encode()])
+        dump = {b"string": [b"get"], b"list": [b"lrange", None, b"0", b"-1"], b"set": [b"smembers"],
+                b"hash": [b"hgetall"], b"zset": [b"zrange", None, b"0", b"-1", b"withscores"]}.get(t[1])
+        d.run("", [b"type", k.encode()], "seed %d final" % seed)
+        d.run("", [b"ttl", k.encode()], "seed %d final" % seed)
+        if dump:
+            a = [x if x is not None else k.encode() for x in dump]
+            if len(a) == 1:
+                a.append(k.encode())
+            d.run("~" if t[1] in (b"set", b"hash") else "", a, "seed %d final" % seed)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--redis", type=int, required=True)
+    ap.add_argument("--kvs", type=int, required=True)
+    ap.add_argument("--cases")
+    ap.add_argument("--seed", type=int, action="append")
+    ap.add_argument("--generated", type=int, default=2000)
+    ap.add_argument("-v", action="store_true")
+    o = ap.parse_args()
+    d = Diff(o.redis, o.kvs, o.v)
+    if o.cases:
+        run_cases(d, o.cases)
+        hand = d.checked
+        print("hand-written: %d checks, %d differences" % (hand, d.failures), flush=True)
+    seeds = o.seed or [int.from_bytes(os.urandom(4), "little")]
+    for seed in seeds:
+        d.r.call([b"flushall"])
+        d.k.call([b"flushall"])
+        before, fails = d.checked, d.failures
+        print("generated: seed %d (replay with --seed %d)" % (seed, seed), flush=True)
+        run_generated(d, seed, o.generated)
+        print("generated: seed %d: %d checks, %d differences" % (seed, d.checked - before, d.failures - fails),
+              flush=True)
+    print("total: %d checks, %d differences" % (d.checked, d.failures))
+    sys.exit(1 if d.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
