@@ -318,6 +318,59 @@ def run_generated(d, seed, count):
             d.run("~" if t[1] in (b"set", b"hash") else "", a, "seed %d final" % seed)
 
 
+def run_big(d, seed):
+    """Aggregates of thousands of elements: skip-list spans, ring wrap-around, dict
+    resizes; the whole of each compared after random updates."""
+    rnd = random.Random(seed ^ 0x5eed)
+    where = "seed %d big" % seed
+    b = lambda *a: [x if isinstance(x, bytes) else str(x).encode() for x in a]
+    for _ in range(6):
+        args = ["zadd", "bz"]
+        for _ in range(500):
+            args += [rnd.choice([str(rnd.randint(-50, 50)), "%.3f" % rnd.uniform(-100, 100)]), "m%d" % rnd.randint(0, 3000)]
+        d.run("", b(*args), where)
+        d.run("", b("zrem", "bz", *["m%d" % rnd.randint(0, 3000) for _ in range(100)]), where)
+        d.run("", b("zincrby", "bz", rnd.randint(-5, 5), "m%d" % rnd.randint(0, 3000)), where)
+        for _ in range(20):
+            d.run("", b("zrank", "bz", "m%d" % rnd.randint(0, 3000)), where)
+            d.run("", b("zrevrank", "bz", "m%d" % rnd.randint(0, 3000)), where)
+            lo = rnd.randint(-60, 60)
+            d.run("", b("zcount", "bz", lo, lo + rnd.randint(0, 30)), where)
+            d.run("", b("zrange", "bz", lo, "(%d" % (lo + 10), "byscore", "limit", rnd.randint(0, 5), rnd.randint(-1, 20),
+                        "withscores"), where)
+            d.run("", b("zrange", "bz", lo + 20, lo, "byscore", "rev", "limit", rnd.randint(0, 5), 10), where)
+            i = rnd.randint(-3000, 3000)
+            d.run("", b("zrange", "bz", i, i + rnd.randint(0, 40), "withscores"), where)
+            d.run("", b("zrevrange", "bz", i, i + rnd.randint(0, 40)), where)
+        d.run("", b(rnd.choice(["zpopmin", "zpopmax"]), "bz", rnd.randint(1, 50)), where)
+        d.run("", b("zrange", "bz", 0, -1, "withscores"), where)
+        d.run("", b("zcard", "bz"), where)
+        # A list pushed and popped at both ends (the ring wraps), edited in the middle.
+        for _ in range(5):
+            d.run("", b(rnd.choice(["lpush", "rpush"]), "bl", *["e%d" % rnd.randint(0, 50) for _ in range(200)]), where)
+            d.run("", b(rnd.choice(["lpop", "rpop"]), "bl", rnd.randint(1, 150)), where)
+        d.run("", b("lrem", "bl", rnd.randint(-5, 5), "e%d" % rnd.randint(0, 50)), where)
+        d.run("", b("linsert", "bl", rnd.choice(["before", "after"]), "e%d" % rnd.randint(0, 50), "new"), where)
+        d.run("", b("lset", "bl", rnd.randint(-100, 100), "set"), where)
+        d.run("", b("ltrim", "bl", rnd.randint(0, 20), rnd.randint(-20, -1)), where)
+        d.run("", b("lpos", "bl", "e%d" % rnd.randint(0, 50), "rank", rnd.choice([1, 2, -1, -3]), "count", 0), where)
+        d.run("", b("lrange", "bl", 0, -1), where)
+        # A hash and a set through resizes both ways.
+        d.run("", b("hset", "bh", *sum([["f%d" % rnd.randint(0, 2000), "v%d" % i] for i in range(400)], [])), where)
+        d.run("", b("hdel", "bh", *["f%d" % rnd.randint(0, 2000) for _ in range(300)]), where)
+        d.run("", b("sadd", "bs", *["s%d" % rnd.randint(0, 2000) for _ in range(400)]), where)
+        d.run("", b("srem", "bs", *["s%d" % rnd.randint(0, 2000) for _ in range(300)]), where)
+        d.run("~", b("hgetall", "bh"), where)
+        d.run("~", b("smembers", "bs"), where)
+        d.run("", b("hlen", "bh"), where)
+        d.run("", b("scard", "bs"), where)
+        d.scan(b("hscan", "bh", 0, "count", 50), where)
+        d.scan(b("sscan", "bs", 0, "match", "s1*"), where)
+        d.scan(b("zscan", "bz", 0, "count", 20), where)
+        d.run("~", b("sinter", "bs", "bs"), where)
+        d.run("~", b("sdiff", "bs", "nope"), where)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--redis", type=int, required=True)
@@ -339,6 +392,7 @@ def main():
         before, fails = d.checked, d.failures
         print("generated: seed %d (replay with --seed %d)" % (seed, seed), flush=True)
         run_generated(d, seed, o.generated)
+        run_big(d, seed)
         print("generated: seed %d: %d checks, %d differences" % (seed, d.checked - before, d.failures - fails),
               flush=True)
     print("total: %d checks, %d differences" % (d.checked, d.failures))

@@ -2,8 +2,8 @@
  * regions (pheap.h), found again by a later process that opens the same store name.
  *
  * Values: strings are blobs; a list is a ring of blob refs; a set a dict of members; a
- * hash a dict of field -> blob; a sorted set a dict of member -> score plus an array of
- * (score, member) kept in order. Expiry is an absolute time in ms in the key's entry.
+ * hash a dict of field -> blob; a sorted set a dict of member -> score plus a skip list
+ * of (score, member) in order. Expiry is an absolute time in ms in the key's entry.
  *
  * Time is an input (now_ms) everywhere: the core reads no clock except for the lock's
  * wall-clock heartbeat. Not thread safe: the server's one thread owns a store. */
@@ -35,15 +35,28 @@ struct kv_list {
   uint64_t cap, head, len;
 };
 
-struct kv_zitem {
+enum { KV_ZSL_MAXLEVEL = 32 };
+
+struct kv_zlevel {
+  kv_ref fwd;    /* next node on this level */
+  uint64_t span; /* ranks crossed by following fwd */
+};
+
+/* A skip-list node (Redis's zskiplistNode on kv_refs). */
+struct kv_znode {
   double score;
-  kv_ref ent; /* the member's entry in the zset's dict */
+  kv_ref ent;  /* the member's entry in the zset's dict (KV_NULL in the header) */
+  kv_ref back; /* previous node on level 0 (KV_NULL for the first) */
+  uint32_t level, pad;
+  struct kv_zlevel lv[];
 };
 
 struct kv_zset {
-  kv_ref dict; /* member -> entry with aux = score bits */
-  kv_ref arr;  /* struct kv_zitem[cap], sorted by (score, member) */
-  uint64_t len, cap;
+  kv_ref dict; /* member -> entry with aux = score bits, val = its node */
+  kv_ref head; /* header node with KV_ZSL_MAXLEVEL levels */
+  kv_ref tail;
+  uint64_t len;
+  uint64_t level;
 };
 
 struct kv_store {
@@ -108,21 +121,29 @@ int kv_list_insert(struct kv_store *s, kv_ref l, uint64_t i, kv_ref blob);
 kv_ref kv_list_remove(struct kv_store *s, kv_ref l, uint64_t i);
 void kv_list_free(struct kv_store *s, kv_ref l);
 
-/* Sorted sets (zset.c). */
+/* Sorted sets (zset.c): a dict from member to score and a skip list with spans in
+ * (score, member) order, both in the heap; every operation is O(log n) and touches
+ * O(log n) nodes, so a large sorted set is never copied or shifted whole. Ranks are
+ * 0-based. */
 kv_ref kv_zset_new(struct kv_store *s);
-/* Set member's score; *added is 1 for a new member. Returns 0 or RUM_ENOMEM. */
+/* Set member's score; *added is 1 for a new member. Returns 0 or RUM_ENOMEM (then the
+ * set is unchanged). */
 int kv_zset_set(struct kv_store *s, kv_ref z, const void *m, size_t mlen, double score, int *added);
 /* Current score; 0 if member is absent, 1 if present. */
 int kv_zset_score(struct kv_store *s, kv_ref z, const void *m, size_t mlen, double *score);
 int kv_zset_remove(struct kv_store *s, kv_ref z, const void *m, size_t mlen);
 /* 0-based rank of a member (-1 when absent). */
 int64_t kv_zset_rank(struct kv_store *s, kv_ref z, const void *m, size_t mlen);
-struct kv_zitem *kv_zset_at(struct kv_store *s, kv_ref z, uint64_t rank);
-/* First rank whose score is >= min (or > min when exclusive). */
+/* The node of a rank (< len), then neighbours on level 0 (KV_NULL past the ends). */
+kv_ref kv_zset_node_at(struct kv_store *s, kv_ref z, uint64_t rank);
+static inline struct kv_znode *kv_znode(struct kv_store *s, kv_ref n) { return ph_ptr(s->heap, n); }
+static inline kv_ref kv_zset_next(struct kv_store *s, kv_ref n) { return kv_znode(s, n)->lv[0].fwd; }
+static inline kv_ref kv_zset_prev(struct kv_store *s, kv_ref n) { return kv_znode(s, n)->back; }
+/* First rank whose score is >= min (or > min when exclusive); len when none. */
 uint64_t kv_zset_lower_score(struct kv_store *s, kv_ref z, double min, int exclusive);
-/* First rank whose member is >= (> when exclusive) the given bytes. */
+/* First rank whose member is >= (> when exclusive) the given bytes; len when none. */
 uint64_t kv_zset_lower_lex(struct kv_store *s, kv_ref z, const void *m, size_t mlen, int exclusive);
-/* Remove n members from rank `start` on (one shift of the array for all of them). */
+/* Remove n members from rank `start` on. */
 void kv_zset_remove_range(struct kv_store *s, kv_ref z, uint64_t start, uint64_t n);
 void kv_zset_free(struct kv_store *s, kv_ref z);
 

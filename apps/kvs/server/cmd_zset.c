@@ -15,11 +15,13 @@ enum { Z_NX = 1, Z_XX = 2, Z_GT = 4, Z_LT = 8, Z_INCR = 16, Z_CH = 32 };
 static kv_ref zset_of(kv_ref e) { return kv_entry(S, e)->val; }
 static uint64_t zlen(kv_ref e) { return ((struct kv_zset *)kv_at(S, zset_of(e)))->len; }
 
-static void add_member(struct client *c, const struct kv_zitem *it, int withscores) {
-  struct pd_entry *m = kv_entry(S, it->ent);
-  if (withscores && c->proto == 3) add_array(c, 2);
+/* A member (and its score), as a [member, score] pair when nested (RESP3). */
+static void add_member(struct client *c, kv_ref node, int withscores, int nested) {
+  struct kv_znode *n = kv_znode(S, node);
+  struct pd_entry *m = kv_entry(S, n->ent);
+  if (nested) add_array(c, 2);
   add_bulk(c, m->key, m->klen);
-  if (withscores) add_double(c, it->score);
+  if (withscores) add_double(c, n->score);
 }
 
 /* Outcome of one zsetAdd: what it did and the resulting score. 0 or -1 for NaN. */
@@ -238,10 +240,13 @@ static void emit_ranks(struct client *c, kv_ref z, uint64_t lo, uint64_t hi, int
   else n = (uint64_t)offset >= n ? 0 : n - (uint64_t)offset;
   if (limit >= 0 && (uint64_t)limit < n) n = (uint64_t)limit;
   add_array(c, (long long)(withscores && c->proto == 2 ? 2 * n : n));
+  if (n == 0) return;
   uint64_t skip = offset > 0 ? (uint64_t)offset : 0;
+  /* One O(log n) descent to the first member, then neighbour links. */
+  kv_ref node = kv_zset_node_at(S, z, rev ? hi - 1 - skip : lo + skip);
   for (uint64_t i = 0; i < n; i++) {
-    uint64_t r = rev ? hi - 1 - skip - i : lo + skip + i;
-    add_member(c, kv_zset_at(S, z, r), withscores);
+    add_member(c, node, withscores, withscores && c->proto == 3);
+    node = rev ? kv_zset_prev(S, node) : kv_zset_next(S, node);
   }
 }
 
@@ -342,12 +347,10 @@ static void pop_generic(struct client *c, int max_end) {
   uint64_t len = zlen(e), n = (uint64_t)count < len ? (uint64_t)count : len;
   int nested = c->proto == 3 && has_count;
   add_array(c, (long long)(nested ? n : 2 * n));
+  kv_ref node = n ? kv_zset_node_at(S, z, max_end ? len - 1 : 0) : KV_NULL;
   for (uint64_t i = 0; i < n; i++) {
-    struct kv_zitem *it = kv_zset_at(S, z, max_end ? len - 1 - i : i);
-    if (nested) add_array(c, 2);
-    struct pd_entry *m = kv_entry(S, it->ent);
-    add_bulk(c, m->key, m->klen);
-    add_double(c, it->score);
+    add_member(c, node, 1, nested);
+    node = max_end ? kv_zset_prev(S, node) : kv_zset_next(S, node);
   }
   kv_zset_remove_range(S, z, max_end ? len - n : 0, n);
   agg_changed(c, 1, zlen(e));
