@@ -92,6 +92,16 @@ done
 [[ $(cli --scan --pattern 'zset:*' | wc -l) -eq 10000 ]] || fail "--scan --pattern zset:*"
 [[ $(cli --scan --pattern 'bigset' | wc -l) -eq 1 ]] || fail "--scan bigset"
 [[ $(cli sscan bigset 0 count 100000 | wc -l) -eq 20001 ]] || fail "sscan in one go"
+# Random picks: distinct members of the set, as many as asked (both of SRANDMEMBER's
+# ways: most of the set, and a few of it), and SPOP removes what it returns.
+for n in 15000 100; do
+  [[ $(cli srandmember bigset $n | grep -E '^m[0-9]+$' | sort -u | wc -l) -eq $n ]] || fail "srandmember bigset $n"
+done
+[[ $(cli srandmember bigset -30000 | grep -cE '^m[0-9]+$') -eq 30000 ]] || fail "srandmember bigset -30000"
+cli spop bigset 500 > "$dir/popped"
+[[ $(sort -u "$dir/popped" | wc -l) -eq 500 ]] || fail "spop 500 distinct"
+expect 19500 scard bigset
+[[ $(sed 's/^/SISMEMBER bigset /' "$dir/popped" | cli | grep -c '^0$') -eq 500 ]] || fail "popped members still there"
 
 # A command file on stdin, to rum-kvs and to redis-server: the outputs must match.
 command -v redis-server >/dev/null || { echo "SKIP: redis-server not installed; the --pipe part passed"; echo PASS; exit 0; }

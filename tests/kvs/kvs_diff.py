@@ -12,6 +12,7 @@ replies are compared:
   @ a SCAN-family command iterated to cursor 0 on each server; the sets of elements
     (pairs for HSCAN/ZSCAN) must match
   !sleep SECONDS     !cmdinfo NAME...  (COMMAND INFO: name, arity, flags, key positions)
+  !other COMMAND     the command on a second connection (a client touching WATCHed keys)
 The generator (--seed, printed; a failing seed replays) draws commands over a few keys
 shared by all types, so WRONGTYPE and empty-key paths come up too. Exit 1 on any
 difference, printing the command and both replies."""
@@ -128,7 +129,10 @@ def word(tok):
 
 class Diff:
     def __init__(self, rport, kport, verbose):
+        self.ports = (rport, kport)
         self.r, self.k = Conn(rport), Conn(kport)
+        self.main = (self.r, self.k)
+        self.other = None
         self.checked = 0
         self.failures = 0
         self.verbose = verbose
@@ -195,6 +199,16 @@ class Diff:
                 self.fail(where, [b"command", b"info", n], core(rv), core(kv))
 
 
+def on_other(d, mode, args, where):
+    if d.other is None:
+        d.other = (Conn(d.ports[0]), Conn(d.ports[1]))
+    d.r, d.k = d.other
+    try:
+        d.run(mode, args, where)
+    finally:
+        d.r, d.k = d.main
+
+
 def run_cases(d, path):
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
@@ -208,11 +222,16 @@ def run_cases(d, path):
             if line.startswith("!cmdinfo"):
                 d.cmdinfo([w.encode() for w in line.split()[1:]], where)
                 continue
+            other = line.startswith("!other ")
+            if other:
+                line = line[len("!other "):]
             mode = ""
             if line[0] in "~?@":
                 mode, line = line[0], line[1:].strip()
             args = [word(t) for t in shlex.split(line, posix=True)]
-            if mode == "@":
+            if other:
+                on_other(d, mode, args, where)
+            elif mode == "@":
                 d.scan(args, where)
             else:
                 d.run(mode, args, where)

@@ -289,7 +289,7 @@ void cmd_exec(struct client *c) {
     add_error(c, "-EXECABORT Transaction discarded because of previous errors.");
     return;
   }
-  if (c->watch_dirty) {
+  if (c->watch_dirty || watch_expired(c)) {
     discard_multi(c);
     add_null_array(c);
     return;

@@ -146,6 +146,7 @@ void db_touched(const unsigned char *key, size_t klen);
 void db_touched_all(void);
 void watch_add(struct client *c, const unsigned char *key, size_t klen);
 void watch_clear(struct client *c);
+int watch_expired(struct client *c); /* a WATCHed key expired since WATCH */
 int64_t now_ms(void);
 uint64_t kvs_random(void);
 
