@@ -158,6 +158,26 @@ class Diff:
             print("ok %s: %s -> %r" % (where, b" ".join(args), ra[:80]))
         return rv, kv
 
+    def run_exec(self, modes, where):
+        """EXEC, each element of its array compared the way its command would be."""
+        ra, rv = self.r.call([b"exec"])
+        ka, kv = self.k.call([b"exec"])
+        self.checked += 1
+        same = ra == ka
+        if not same and rv[0] == kv[0] == b"*" and rv[1] is not None and kv[1] is not None \
+                and len(rv[1]) == len(kv[1]) == len(modes):
+            same = True
+            for (mode, name), x, y in zip(modes, rv[1], kv[1]):
+                if mode == "~":
+                    paired = name in PAIRED
+                    same &= unordered(x, paired and x[0] == b"*") == unordered(y, paired and y[0] == b"*")
+                elif mode == "?":
+                    same &= shape(x) == shape(y)
+                else:
+                    same &= enc(x) == enc(y)
+        if not same:
+            self.fail(where, [b"exec"], ra, ka)
+
     def scan_all(self, conn, args):
         """Iterate a SCAN-family command to cursor 0; the set of elements (or pairs)."""
         ci = 1 if args[0].lower() == b"scan" else 2
@@ -318,11 +338,29 @@ def gen_command(rnd):
 
 def run_generated(d, seed, count):
     rnd = random.Random(seed)
+    in_multi, queued, resp3 = 0, [], False
     for i in range(count):
+        where = "seed %d #%d" % (seed, i)
+        if i >= count // 2 and not resp3 and in_multi == 0:
+            # The second half under RESP3: maps, sets, doubles and nulls.
+            d.run("?", [b"hello", b"3"], where)
+            resp3 = True
+        if in_multi == 0 and rnd.random() < 0.03:
+            # A few commands in a transaction: QUEUED each, then EXEC's array.
+            d.run("", [b"multi"], where)
+            in_multi, queued = rnd.randint(1, 4), []
         mode, args = gen_command(rnd)
-        d.run(mode, [a.encode() for a in args], "seed %d #%d" % (seed, i))
+        d.run(mode if in_multi == 0 else "", [a.encode() for a in args], where)
+        if in_multi:
+            queued.append((mode, args[0].encode()))
+            in_multi -= 1
+            if in_multi == 0:
+                d.run_exec(queued, where)
         if d.failures > 20:
             break
+    if in_multi:
+        d.run_exec(queued, "seed %d end" % seed)
+    d.run("?", [b"hello", b"2"], "seed %d end" % seed)
     # The whole state must agree at the end: every key's type, TTL and contents.
     for k in KEYS:
         _, t = d.r.call([b"type", k.encode()])
