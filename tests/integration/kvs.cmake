@@ -15,4 +15,4 @@ set_tests_properties(integration.kvs.diff PROPERTIES TIMEOUT 180 LABELS "integra
 add_test(NAME integration.kvs.cli
   COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port 25100 --memory-mb 512
           -- ${CMAKE_SOURCE_DIR}/tests/kvs/cli.sh 25110)
-set_tests_properties(integration.kvs.cli PROPERTIES TIMEOUT 180 LABELS "integration;kvs")
+set_tests_properties(integration.kvs.cli PROPERTIES TIMEOUT 300 LABELS "integration;kvs")

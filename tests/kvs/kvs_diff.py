@@ -276,7 +276,7 @@ def gen_command(rnd):
     ms = lambda lo=1, hi=4: [m() for _ in range(rnd.randint(lo, hi))]
     c = rnd.randrange(60)
     table = [
-        ("", ["hset", k] + sum([[m(), m()] for _ in range(rnd.randint(1, 3))], [])),
+        ("", ["hset", k] + [v for _ in range(rnd.randint(1, 3)) for v in (m(), m())]),
         ("", ["hsetnx", k, m(), m()]), ("", ["hget", k, m()]), ("", ["hdel", k] + ms()),
         ("~", ["hgetall", k]), ("", ["hlen", k]), ("", ["hexists", k, m()]),
         ("", ["hincrby", k, m(), small()]), ("", ["hincrbyfloat", k, m(), n()]), ("~", ["hkeys", k]),
@@ -292,7 +292,7 @@ def gen_command(rnd):
         ("", ["smismember", k] + ms()), ("", ["scard", k]),
         ("~", [rnd.choice(["sinter", "sunion", "sdiff"]), k, k2] + ([rnd.choice(KEYS)] if rnd.random() < 0.3 else [])),
         ("", ["zadd", k] + [o for o in ["nx", "xx", "gt", "lt", "ch", "incr"] if rnd.random() < 0.15] +
-         sum([[n() if rnd.random() < 0.3 else small(), m()] for _ in range(rnd.randint(1, 3))], [])),
+         [v for _ in range(rnd.randint(1, 3)) for v in (n() if rnd.random() < 0.3 else small(), m())]),
         ("", ["zrem", k] + ms()), ("", ["zscore", k, m()]), ("", ["zmscore", k] + ms()), ("", ["zcard", k]),
         ("", ["zcount", k, n(), n()]),
         ("", ["zrange", k, small(), small()] + (["withscores"] if rnd.random() < 0.5 else []) +
@@ -413,7 +413,7 @@ def run_big(d, seed):
         d.run("", b("lpos", "bl", "e%d" % rnd.randint(0, 50), "rank", rnd.choice([1, 2, -1, -3]), "count", 0), where)
         d.run("", b("lrange", "bl", 0, -1), where)
         # A hash and a set through resizes both ways.
-        d.run("", b("hset", "bh", *sum([["f%d" % rnd.randint(0, 2000), "v%d" % i] for i in range(400)], [])), where)
+        d.run("", b("hset", "bh", *[v for i in range(400) for v in ("f%d" % rnd.randint(0, 2000), "v%d" % i)]), where)
         d.run("", b("hdel", "bh", *["f%d" % rnd.randint(0, 2000) for _ in range(300)]), where)
         d.run("", b("sadd", "bs", *["s%d" % rnd.randint(0, 2000) for _ in range(400)]), where)
         d.run("", b("srem", "bs", *["s%d" % rnd.randint(0, 2000) for _ in range(300)]), where)
