@@ -1,6 +1,6 @@
 /* Sorted-set commands (Redis 7.0's t_zset.c behaviour) on core/zset.c: a dict from
- * member to score plus the members in (score, member) order, so ranks and score or lex
- * ranges are binary searches and replies read the ordered array in place. */
+ * member to score plus a skip list in (score, member) order, so a rank or the start of
+ * a score or lex range is one O(log n) descent and replies follow the list's links. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,7 +24,8 @@ static void add_member(struct client *c, kv_ref node, int withscores, int nested
   if (withscores) add_double(c, n->score);
 }
 
-/* Outcome of one zsetAdd: what it did and the resulting score. 0 or -1 for NaN. */
+/* One zsetAdd: what it did (*added, *updated, *processed) and the resulting score.
+ * 0, -1 when the increment made a NaN, -2 when the heap is full. */
 static int zset_add_one(struct client *c, kv_ref z, int flags, double score, int i, int *added, int *updated,
                         int *processed, double *out) {
   double cur;
