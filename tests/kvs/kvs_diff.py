@@ -426,6 +426,19 @@ def run_big(d, seed):
         d.scan(b("zscan", "bz", 0, "count", 20), where)
         d.run("~", b("sinter", "bs", "bs"), where)
         d.run("~", b("sdiff", "bs", "nope"), where)
+    # Large values freed in the background: the keys are gone at once and new ones of
+    # the same names start empty.
+    d.run("", b("zcard", "bz"), where)
+    d.run("", b("del", "bz", "bh"), where)
+    d.run("", b("set", "bs", "now a string"), where)
+    d.run("", b("exists", "bz", "bh"), where)
+    d.run("", b("zadd", "bz", 1, "a"), where)
+    d.run("", b("hset", "bh", "f", "v"), where)
+    time.sleep(0.3)
+    d.run("", b("zrange", "bz", 0, -1, "withscores"), where)
+    d.run("~", b("hgetall", "bh"), where)
+    d.run("", b("get", "bs"), where)
+    d.run("", b("del", "bz", "bh", "bs", "bl"), where)
 
 
 def main():

@@ -52,6 +52,21 @@ expect 2 zadd rz2 1 a 2 b
 expect 1 pexpire rz2 300
 for i in $(seq 0 999); do printf 'RPUSH bl e%d\r\nHSET bh f%d %d\r\nSADD bs s%d\r\nZADD bz %d z%d\r\n' "$i" "$i" "$i" "$i" "$i" "$i"; done |
   cli > /dev/null || fail "aggregate load"
+# Deleting or replacing aggregates of more than 1024 elements frees them in the
+# background: the reply comes at once and the heap shrinks back soon after.
+mem() { cli info memory | tr -d '\r' | sed -n "s/^$1://p"; }
+base=$(mem used_memory)
+for i in $(seq 0 4999); do printf 'HSET gh f%d v%d\r\nRPUSH gl e%d\r\nSADD gs s%d\r\nZADD gz %d z%d\r\n' "$i" "$i" "$i" "$i" "$i" "$i"; done |
+  cli --pipe | grep -q "errors: 0, replies: 20000" || fail "garbage load"
+(( $(mem used_memory) > base + (1 << 20) )) || fail "the aggregates to delete take no memory"
+expect 3 del gh gl gs
+expect OK set gz replaced
+expect 0 exists gh gl gs
+expect replaced get gz
+for _ in $(seq 50); do [[ $(mem lazyfree_pending_objects) == 0 ]] && break; sleep 0.1; done
+[[ $(mem lazyfree_pending_objects) == 0 ]] || fail "lazy free never finished"
+(( $(mem used_memory) <= base + (64 << 10) )) || fail "heap after lazy free $(mem used_memory), before $base"
+expect 1 del gz
 stop
 start
 expect hash type rh

@@ -98,12 +98,23 @@ uint64_t kv_dbsize(struct kv_store *s);
 uint64_t kv_nexpires(struct kv_store *s);
 /* Remove every key. */
 int kv_flush(struct kv_store *s);
-/* Free a value of type. */
+/* Free a value of type (a large aggregate through the lazy-free queue). */
 void kv_value_free(struct kv_store *s, uint8_t type, kv_ref val);
 /* Visit up to max_buckets of the keyspace, deleting expired keys; returns how many. */
 int kv_expire_sweep(struct kv_store *s, int64_t now_ms, int max_buckets);
 /* Move a few buckets of any rehash in progress; 1 while more remain. */
 int kv_rehash_step(struct kv_store *s, int n);
+
+/* Lazy freeing (lazyfree.c): values of more than KV_LAZYFREE_MIN elements that are
+ * deleted or overwritten are freed by kv_lazyfree_step, not at once. */
+enum { KV_LAZYFREE_MIN = 1024, KV_ROOT_GARBAGE = 2 /* heap root slot of the garbage list */ };
+uint64_t kv_value_elements(struct kv_store *s, uint8_t type, kv_ref val);
+/* Queue a detached value; RUM_ENOMEM when not even the record fits (then free it now). */
+int kv_lazyfree_push(struct kv_store *s, uint8_t type, kv_ref val);
+/* Free about `budget` elements of queued values; 1 while more remain. */
+int kv_lazyfree_step(struct kv_store *s, uint64_t budget);
+/* Values waiting to be freed. */
+uint64_t kv_lazyfree_pending(struct kv_store *s);
 
 /* Blobs (blob.c). */
 kv_ref kv_blob_new(struct kv_store *s, const void *data, size_t len);

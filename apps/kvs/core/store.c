@@ -8,7 +8,7 @@
 #include <rum/rum.h>
 
 #define KV_ROOT_MAGIC 0x314f4f52564b5552ull /* "RUKVROO1" */
-enum { ROOT_MAGIC = 0, ROOT_KEYS = 1 };
+enum { ROOT_MAGIC = 0, ROOT_KEYS = 1 }; /* and KV_ROOT_GARBAGE (kv.h) */
 
 static int valid_name(const char *name) {
   size_t n = strlen(name);
@@ -79,6 +79,8 @@ void kv_hash_free(struct kv_store *s, kv_ref d) { pd_destroy(s->heap, d, free_me
 
 void kv_value_free(struct kv_store *s, uint8_t type, kv_ref val) {
   if (val == KV_NULL) return;
+  if (type != KV_STRING && kv_value_elements(s, type, val) > KV_LAZYFREE_MIN && kv_lazyfree_push(s, type, val) == 0)
+    return;
   switch (type) {
   case KV_STRING: ph_free(s->heap, val); break;
   case KV_LIST: kv_list_free(s, val); break;

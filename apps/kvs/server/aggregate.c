@@ -95,3 +95,13 @@ long long dict_remove_args(struct client *c, kv_ref d, int from, int free_vals) 
   }
   return n;
 }
+
+/* Up to LAZYFREE_MS of every tick (10% of the time at 10 Hz) frees deleted large
+ * aggregates, in steps small enough to check the clock between them. */
+enum { LAZYFREE_MS = 10, LAZYFREE_STEP = 256 };
+
+void lazyfree_tick(int64_t now) {
+  int64_t deadline = now + LAZYFREE_MS;
+  while (kv_lazyfree_step(S, LAZYFREE_STEP) && now_ms() < deadline) {
+  }
+}

@@ -199,9 +199,10 @@ void cmd_info(struct client *c) {
     append(&buf, &len, &cap,
            "# Memory\r\nused_memory:%llu\r\nused_memory_rss:%lld\r\nrum_heap_blocks:%llu\r\n"
            "rum_heap_segments:%llu\r\nrum_cache_pages:%llu\r\nrum_cache_capacity_pages:%llu\r\n"
-           "maxmemory:0\r\n\r\n",
+           "maxmemory:0\r\nlazyfree_pending_objects:%llu\r\n\r\n",
            (unsigned long long)bytes, (long long)ru.ru_maxrss * 1024, (unsigned long long)blocks,
-           (unsigned long long)segs, (unsigned long long)rs.cache_pages, (unsigned long long)rs.cache_capacity);
+           (unsigned long long)segs, (unsigned long long)rs.cache_pages, (unsigned long long)rs.cache_capacity,
+           (unsigned long long)kv_lazyfree_pending(S));
   }
   if (want(sec, "persistence"))
     append(&buf, &len, &cap,

@@ -247,6 +247,7 @@ static void timer_tick(void) {
   if (kv_expire_sweep(srv.store, now, 0) == 0 && srv.store->expired) { /* counted in kv */ }
   while (kv_rehash_step(srv.store, REHASH_STEPS) && now_ms() < deadline) {
   }
+  lazyfree_tick(now);
   if (srv.cfg.sync == KVS_SYNC_EVERYSEC && srv.dirty != srv.synced_dirty && now - srv.last_sync_ms >= 1000)
     do_sync();
   if (now - srv.last_beat_ms >= 1000) {

@@ -170,6 +170,8 @@ void discard_multi(struct client *c);
 int net_run(void);
 void client_free_request_state(struct client *c);
 int do_sync(void);
+/* The timer's share of freeing deleted large aggregates (aggregate.c). */
+void lazyfree_tick(int64_t now);
 
 
 #endif
