@@ -24,7 +24,8 @@ expect() { local want=$1; shift; local got; got=$(cli "$@"); [[ $got == "$want" 
 "$bin/rum-kvs" --store cli --port "$port" --cache-mb 16 2>"$dir/kvs.log" &
 kpid=$!
 for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.1; done
-cli ping >/dev/null 2>&1 || fail "rum-kvs did not answer"
+got=$(cli info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
+[[ $got == "$kpid" ]] || fail "port $port is answered by pid '$got', not by the rum-kvs started here"
 
 # 100k keys: 60k strings, 10k hashes of 5 fields, 10k lists of 4, 10k sets of 3,
 # 10k sorted sets of 3; plus one big list, hash, set and sorted set of 20k each.
@@ -149,6 +150,9 @@ redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$
   --logfile "$dir/redis.log" &
 rpid=$!
 for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+got=$(redis-cli -p "$rport" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
+[[ $got == "$rpid" ]] || fail "port $rport is answered by pid '$got', not by the redis-server started here"
+
 cat > "$dir/script.txt" <<'CMDS'
 flushall
 hset user:1 name ada lang c year 1843

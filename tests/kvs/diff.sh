@@ -25,9 +25,12 @@ redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$
 rpid=$!
 "$bin/rum-kvs" --store diff --port "$port" --cache-mb 8 2>"$dir/kvs.log" &
 kpid=$!
-for p in "$port" "$rport"; do
+# Each port must be answered by the process started here, not by a leftover.
+for pp in "$port:$kpid" "$rport:$rpid"; do
+  p=${pp%%:*} want=${pp##*:}
   for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  redis-cli -p "$p" ping >/dev/null 2>&1 || fail "no server answers on port $p"
+  got=$(redis-cli -p "$p" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
+  [[ $got == "$want" ]] || fail "port $p is answered by pid '$got', not by the server started here ($want)"
 done
 seeds=()
 for s in ${KVS_DIFF_SEEDS:-20261204 $RANDOM$RANDOM}; do seeds+=(--seed "$s"); done
