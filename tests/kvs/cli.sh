@@ -8,24 +8,11 @@ set -u
 port=$1
 rport=$((port + 1))
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bin=$RUM_BIN_DIR
-kpid= rpid=
-dir=$(mktemp -d "${TMPDIR:-/tmp}/kvs-cli.XXXXXX")
-cleanup() {
-  [[ -n $kpid ]] && kill -TERM "$kpid" 2>/dev/null && wait "$kpid" 2>/dev/null
-  [[ -n $rpid ]] && kill -TERM "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$here/servers.sh"
 cli() { redis-cli -p "$port" "$@"; }
 expect() { local want=$1; shift; local got; got=$(cli "$@"); [[ $got == "$want" ]] || fail "$* -> '$got', want '$want'"; }
-
-"$bin/rum-kvs" --store cli --port "$port" --cache-mb 16 2>"$dir/kvs.log" &
-kpid=$!
-for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.1; done
-got=$(cli info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
-[[ $got == "$kpid" ]] || fail "port $port is answered by pid '$got', not by the rum-kvs started here"
+kvs_setup cli
+start_kvs cli "$port" 16
 
 # 100k keys: 60k strings, 10k hashes of 5 fields, 10k lists of 4, 10k sets of 3,
 # 10k sorted sets of 3; plus one big list, hash, set and sorted set of 20k each.
@@ -146,12 +133,7 @@ echo "cli.sh: aggregates beyond the cache checked after ${SECONDS}s"
 
 # A command file on stdin, to rum-kvs and to redis-server: the outputs must match.
 command -v redis-server >/dev/null || { echo "SKIP: redis-server not installed; the --pipe part passed"; echo PASS; exit 0; }
-redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no \
-  --logfile "$dir/redis.log" &
-rpid=$!
-for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
-got=$(redis-cli -p "$rport" info server 2>/dev/null | tr -d '\r' | sed -n 's/^process_id://p')
-[[ $got == "$rpid" ]] || fail "port $rport is answered by pid '$got', not by the redis-server started here"
+start_redis "$rport"
 
 cat > "$dir/script.txt" <<'CMDS'
 flushall
