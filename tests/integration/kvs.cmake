@@ -16,3 +16,7 @@ add_test(NAME integration.kvs.cli
   COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port 25100 --memory-mb 512
           -- ${CMAKE_SOURCE_DIR}/tests/kvs/cli.sh 25110)
 set_tests_properties(integration.kvs.cli PROPERTIES TIMEOUT 300 LABELS "integration;kvs")
+add_test(NAME integration.kvs.full
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 2 --base-port 25400 --memory-mb 24
+          -- ${CMAKE_SOURCE_DIR}/tests/kvs/full.sh 25410)
+set_tests_properties(integration.kvs.full PROPERTIES TIMEOUT 120 LABELS "integration;kvs")
