@@ -15,32 +15,9 @@
 
 #include "mc_proto.h"
 
+#include "kvs_fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                            \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      fprintf(stderr, "fuzz_memcached: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                                 \
-    }                                                                                          \
-  } while (0)
-
-enum { MAX_REQUESTS = 64 };
-
-struct digest {
-  int n, closed;
-  uint64_t hash;
-};
-
-static void mix(struct digest *d, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) d->hash = (d->hash ^ b[i]) * 0x100000001b3ull;
-  d->hash = (d->hash ^ n) * 0x100000001b3ull;
-}
-
-static int inside(const unsigned char *p, size_t n, const unsigned char *base, size_t len) {
-  return p >= base && p + n <= base + len;
-}
 
 static void check_request(const struct mc_req *r, const unsigned char *at, size_t consumed, struct digest *d) {
   mix(d, &r->cmd, sizeof r->cmd);

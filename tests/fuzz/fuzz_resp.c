@@ -15,33 +15,9 @@
 
 #include "resp.h"
 
+#include "kvs_fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                          \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      fprintf(stderr, "fuzz_resp: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-      abort();                                                                               \
-    }                                                                                        \
-  } while (0)
-
-enum { MAX_REQUESTS = 64 };
-
-/* A digest of the requests a stream yields: how many, their argument bytes hashed. */
-struct digest {
-  int n, error;
-  uint64_t hash;
-};
-
-static void mix(struct digest *d, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) d->hash = (d->hash ^ b[i]) * 0x100000001b3ull;
-  d->hash = (d->hash ^ n) * 0x100000001b3ull;
-}
-
-static int inside(const unsigned char *p, size_t n, const unsigned char *base, size_t len) {
-  return p >= base && p + n <= base + len;
-}
 
 /* Parse buf[0..avail) from *pos on, as far as it goes. Returns 0 when it stopped for
  * more bytes, 1 at an error (the server drops the client). */
