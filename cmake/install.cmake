@@ -3,7 +3,7 @@
 # Debian package (cmake/cpack.cmake):
 #   lib     librum.so.0 and librum.so.0.1.0                                  -> librum0
 #   dev     headers, librum.so, librum.a, rum.pc, rum-static.pc, CMake package -> librum-dev
-#   server  rumd, rumd@.service, rumd(8), examples of /etc/rum                 -> rum-server
+#   server  rumd, rumd@.service, rumd(8), rum-kvs, rum-kvs@.service, examples -> rum-server
 #   tools   rumctl, rum-cluster, rum-bench, mem_test, hashtable, rum-lua       -> rum-tools
 # A new program goes into RUM_PROGRAMS below with its component and gets a man page in
 # packaging/man/; the test install.coverage fails while a built program is missing here.
@@ -122,6 +122,9 @@ endif()
 set(RUM_UNITS)
 if(TARGET rumd)
   list(APPEND RUM_UNITS rumd@.service server)
+endif()
+if(TARGET rum-kvs)
+  list(APPEND RUM_UNITS rum-kvs@.service server)
 endif()
 list(LENGTH RUM_UNITS n)
 if(n GREATER 0)

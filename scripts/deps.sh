@@ -7,7 +7,7 @@ RUM_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libssl-dev libcmocka-dev libxxhash-dev libdpdk-dev dpdk
   liblua5.4-dev lua5.4 libreadline-dev
-  redis-tools redis-server s3cmd
+  redis-tools redis-server s3cmd memcached
   iproute2 iptables procps python3
   dpkg-dev file strace systemd
 )

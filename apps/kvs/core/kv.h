@@ -25,8 +25,15 @@ enum {
   KV_MAX_VALUE = 512u << 20,
 };
 
+/* A string value. flags and cas serve the memcached front end: flags are the
+ * client's opaque 32 bits (0 when the Redis side wrote the value), cas a number
+ * unique in the store, renewed whenever the value changes (kv_blob_new,
+ * kv_blob_resize, kv_blob_touch), so that a memcached `cas` fails after any change
+ * made from either protocol. len fits 32 bits: KV_MAX_VALUE is 512 MB. */
 struct kv_blob {
-  uint64_t len;
+  uint32_t len;
+  uint32_t flags;
+  uint64_t cas;
   unsigned char data[];
 };
 
@@ -116,11 +123,15 @@ int kv_lazyfree_step(struct kv_store *s, uint64_t budget);
 /* Values waiting to be freed. */
 uint64_t kv_lazyfree_pending(struct kv_store *s);
 
-/* Blobs (blob.c). */
+/* Blobs (blob.c). A new blob has flags 0 and a fresh cas. */
 kv_ref kv_blob_new(struct kv_store *s, const void *data, size_t len);
-/* Make room for len bytes (contents kept up to the old length); the ref may change.
- * KV_NULL when the heap is full (the old blob is kept). */
+/* Make room for len bytes (contents and flags kept up to the old length, a fresh
+ * cas); the ref may change. KV_NULL when the heap is full (the old blob is kept). */
 kv_ref kv_blob_resize(struct kv_store *s, kv_ref b, size_t len);
+/* The blob's bytes were changed in place: give it a fresh cas. */
+void kv_blob_touch(struct kv_store *s, kv_ref b);
+/* The next CAS number of the store (persistent, never 0, never repeated). */
+uint64_t kv_next_cas(struct kv_store *s);
 static inline struct kv_blob *kv_blob(struct kv_store *s, kv_ref b) { return ph_ptr(s->heap, b); }
 
 /* Lists (list.c). Positions are 0..len-1 from the head. */
