@@ -162,12 +162,13 @@ static enum s3_err assemble(struct s3_upload *u, const struct s3_complete *cm, s
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   if (md == NULL || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) return EVP_MD_CTX_free(md), S3E_INTERNAL;
   enum s3_err e = S3E_OK;
+  for (int i = 1; i < cm->nparts && e == S3E_OK; i++)
+    if (cm->parts[i].number <= cm->parts[i - 1].number) e = S3E_INVALID_PART_ORDER;
   for (int i = 0; i < cm->nparts && e == S3E_OK; i++) {
     struct s3_part *p = get_part(u, cm->parts[i].number);
     char hex[33];
     if (p) s3_hex(hex, p->md5, 16);
-    if (i > 0 && cm->parts[i].number <= cm->parts[i - 1].number) e = S3E_INVALID_PART_ORDER;
-    else if (p == NULL || strcmp(hex, cm->parts[i].etag) != 0) e = S3E_INVALID_PART;
+    if (p == NULL || strcmp(hex, cm->parts[i].etag) != 0) e = S3E_INVALID_PART;
     else if (i < cm->nparts - 1 && p->body.size < S3_MIN_PART) e = S3E_ENTITY_TOO_SMALL;
     else {
       nchunks += p->body.nchunks;

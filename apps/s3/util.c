@@ -250,8 +250,9 @@ int64_t s3_parse_date(const char *s) {
   if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 && n == 16 && s[n] == 0)
     return make(y, mo, d, h, mi, sec);
   n = 0;
-  if (sscanf(s, "%15[A-Za-z], %d %3s %d %d:%d:%d GMT%n", wd, &d, mon, &y, &h, &mi, &sec, &n) == 7 && n > 0 &&
-      s[n] == 0)
+  char zone[8];
+  if (sscanf(s, "%15[A-Za-z], %d %3s %d %d:%d:%d %7s%n", wd, &d, mon, &y, &h, &mi, &sec, zone, &n) == 8 && n > 0 &&
+      s[n] == 0 && (!strcmp(zone, "GMT") || !strcmp(zone, "UTC") || !strcmp(zone, "+0000")))
     return make(y, month_of(mon), d, h, mi, sec);
   n = 0;
   if (sscanf(s, "%15[A-Za-z], %d-%3s-%d %d:%d:%d GMT%n", wd, &d, mon, &y, &h, &mi, &sec, &n) == 7 && n > 0 &&

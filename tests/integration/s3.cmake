@@ -1,0 +1,22 @@
+# rum-s3 against fresh 3-node clusters: its own API scenarios, Debian's s3cmd and
+# Debian's awscli. Ports: 27500-27999 (nodes at 276x0, the gateway at 276x0+10).
+if(NOT TARGET rum-s3)
+  return()
+endif()
+foreach(t api:api_test.py s3cmd:s3cmd_test.sh awscli:awscli_test.sh)
+  string(REPLACE ":" ";" parts ${t})
+  list(GET parts 0 name)
+  list(GET parts 1 script)
+  if(name STREQUAL "s3cmd")
+    set(base 27620)
+  elseif(name STREQUAL "awscli")
+    set(base 27640)
+  else()
+    set(base 27600)
+  endif()
+  math(EXPR gwport "${base} + 10")
+  add_test(NAME integration.s3.${name}
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port ${base} --memory-mb 512
+            -- ${CMAKE_SOURCE_DIR}/tests/s3/${script} ${gwport})
+  set_tests_properties(integration.s3.${name} PROPERTIES TIMEOUT 300 LABELS "integration;s3")
+endforeach()
