@@ -1,6 +1,6 @@
 /* The gateway proper: one request context per HTTP request (MHD's con_cls), the
- * operations that read or write the store, and the response helpers. Everything runs
- * on the one thread that owns the store (main.c's loop around MHD_run). */
+ * operations that read or write the store, and the response helpers. Everything here
+ * runs on MHD's one polling thread, the only thread that touches the store. */
 #ifndef RUM_S3_GW_H
 #define RUM_S3_GW_H
 
@@ -23,6 +23,7 @@ struct s3_config {
   int cache_mb;
   int timeout_s;
   int max_connections;
+  int sync_always; /* --sync always: rum_sync() before every acknowledged change */
 };
 
 struct s3_gateway {
@@ -30,6 +31,7 @@ struct s3_gateway {
   struct s3_store store;
   struct MHD_Daemon *daemon;
   uint64_t next_request_id;
+  int dirty; /* --sync everysec: a change waits for the loop's next sync */
   int64_t (*now_ms)(void);
   volatile int stop;
 };

@@ -2,8 +2,8 @@
  * from MHD (the URI before MHD decodes it, which Signature V4 needs), the body
  * pipeline (aws-chunked -> SHA-256 -> buffer or object writer), and responses.
  *
- * MHD runs without threads of its own (main.c calls MHD_run), so every callback runs
- * on the thread that owns the store. MHD answers Expect: 100-continue itself once the
+ * MHD runs one polling thread of its own (epoll), and every callback runs on it: that
+ * thread alone touches the store (main.c's thread only beats the lock and syncs). MHD answers Expect: 100-continue itself once the
  * first call returns without a response, decodes chunked transfer coding, keeps
  * connections alive, and bounds each connection's header memory (431 beyond it). */
 #include <ctype.h>
@@ -116,7 +116,13 @@ void s3_reply_error(struct s3_ctx *c, enum s3_err e, const char *msg) {
   s3_reply_xml(c, (unsigned)s3_err_status(e), &b);
 }
 
-enum s3_err s3_commit(void) { return rum_sync() == 0 ? S3E_OK : S3E_INTERNAL; }
+enum s3_err s3_commit(void) {
+  if (!gw.cfg.sync_always) {
+    __atomic_store_n(&gw.dirty, 1, __ATOMIC_RELEASE);
+    return S3E_OK;
+  }
+  return rum_sync() == 0 ? S3E_OK : S3E_INTERNAL;
+}
 
 static int prepare_body(struct s3_ctx *c) {
   if (c->auth.payload == S3_PAYLOAD_SHA256) {
@@ -241,7 +247,7 @@ int s3_http_start(void) {
     fprintf(stderr, "rum-s3: cannot resolve --bind %s: %s\n", gw.cfg.bind, gai_strerror(rc));
     return -1;
   }
-  unsigned flags = MHD_USE_EPOLL | MHD_USE_TURBO | (res->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+  unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO | (res->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
   gw.daemon = MHD_start_daemon(
       flags, (uint16_t)gw.cfg.port, NULL, NULL, access_cb, NULL, MHD_OPTION_SOCK_ADDR, res->ai_addr,
       MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,

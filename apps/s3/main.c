@@ -1,10 +1,8 @@
-/* rum-s3: command line and keys, start-up (RUM, the store, the HTTP daemon) and the
- * loop: MHD's epoll descriptor polled with a timeout so that the store lock's
- * heartbeat is rewritten every second; SIGTERM/SIGINT stop it cleanly after writing
- * everything back. */
+/* rum-s3: command line and keys, start-up (RUM, the store, the HTTP daemon on its own
+ * polling thread), the lock's heartbeat every second, and SIGTERM/SIGINT stopping it
+ * cleanly after writing everything back. */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +29,7 @@ static void usage(FILE *f) {
           "usage: rum-s3 --store NAME [--port 9000] [--bind 127.0.0.1] [--machines FILE]\n"
           "              [--access-key K] [--secret-key S] [--keys-file FILE] [--region us-east-1]\n"
           "              [--domain D] [--cache-mb N] [--timeout S] [--max-connections N]\n"
+          "              [--sync always|everysec]\n"
           "keys: --keys-file, else $RUM_S3_ACCESS_KEY/$RUM_S3_SECRET_KEY, else\n"
           "      $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY, else the options\n");
 }
@@ -63,7 +62,7 @@ static int parse_args(int argc, char **argv, const char **keys_file) {
       {"store", 1, 0, 's'},      {"access-key", 1, 0, 'a'}, {"secret-key", 1, 0, 'k'},
       {"keys-file", 1, 0, 'f'},  {"region", 1, 0, 'r'},     {"domain", 1, 0, 'd'},
       {"cache-mb", 1, 0, 'c'},   {"timeout", 1, 0, 't'},    {"max-connections", 1, 0, 'x'},
-      {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+      {"sync", 1, 0, 'y'},       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
   struct s3_config *cfg = &gw.cfg;
   cfg->port = 9000;
   cfg->bind = "127.0.0.1";
@@ -71,6 +70,7 @@ static int parse_args(int argc, char **argv, const char **keys_file) {
   cfg->keys.region = "us-east-1";
   cfg->timeout_s = 60;
   cfg->max_connections = 1000;
+  cfg->sync_always = 1;
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -86,6 +86,11 @@ static int parse_args(int argc, char **argv, const char **keys_file) {
     case 'c': cfg->cache_mb = atoi(optarg); break;
     case 't': cfg->timeout_s = atoi(optarg); break;
     case 'x': cfg->max_connections = atoi(optarg); break;
+    case 'y':
+      if (!strcmp(optarg, "always")) cfg->sync_always = 1;
+      else if (!strcmp(optarg, "everysec")) cfg->sync_always = 0;
+      else return fprintf(stderr, "rum-s3: --sync takes always or everysec\n"), -1;
+      break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;
     }
@@ -120,21 +125,17 @@ static int resolve_keys(const char *keys_file) {
   return 0;
 }
 
+/* MHD's own thread serves every request (and alone touches the store); this thread
+ * beats the lock and, with --sync everysec, syncs. */
 static int run(void) {
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(gw.daemon, MHD_DAEMON_INFO_EPOLL_FD);
-  if (info == NULL) return fprintf(stderr, "rum-s3: libmicrohttpd has no epoll descriptor\n"), 1;
-  struct pollfd pfd = {.fd = info->epoll_fd, .events = POLLIN};
-  int64_t last_beat = wall_ms();
   while (!gw.stop) {
-    MHD_UNSIGNED_LONG_LONG to = 0;
-    int timeout = 1000;
-    if (MHD_get_timeout(gw.daemon, &to) == MHD_YES && to < (MHD_UNSIGNED_LONG_LONG)timeout) timeout = (int)to;
-    int n = poll(&pfd, 1, timeout);
-    if (n < 0 && errno != EINTR) return fprintf(stderr, "rum-s3: poll: %s\n", strerror(errno)), 1;
-    MHD_run(gw.daemon);
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    static int64_t last_beat;
     int64_t now = wall_ms();
     if (now - last_beat >= 1000) {
       kv_lock_heartbeat(gw.store.kv->lock);
+      if (__atomic_exchange_n(&gw.dirty, 0, __ATOMIC_ACQ_REL) && rum_sync() != 0) gw.dirty = 1;
       last_beat = now;
     }
   }

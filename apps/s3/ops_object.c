@@ -15,6 +15,8 @@
 
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
+enum { SMALL_BODY = 64u << 10 }; /* GET bodies up to this are copied into the response */
+
 /* Content-MD5 (base64 of 16 bytes) into md5; 0 absent, 1 present, -1 malformed. */
 static int content_md5(const struct s3_request *r, unsigned char md5[16]) {
   const char *h = s3_header(r, "content-md5");
@@ -301,17 +303,30 @@ void s3_op_get_object(struct s3_ctx *c, int head) {
     }
     return s3_reply(c, r, 416);
   }
-  struct reader *rd = malloc(sizeof *rd);
-  if (rd == NULL) return s3_reply_error(c, S3E_INTERNAL, NULL);
-  rd->obj = ob;
-  rd->body = o->body;
-  rd->body.size = len;
-  rd->start = start;
-  s3s_pin(&gw.store, ob);
-  struct MHD_Response *r = MHD_create_response_from_callback(len, 256u << 10, read_cb, rd, read_free);
-  if (r == NULL) {
-    read_free(rd);
-    return s3_reply_error(c, S3E_INTERNAL, NULL);
+  struct MHD_Response *r;
+  if (len <= SMALL_BODY) {
+    /* A small body is copied out at once: nothing to pin, no big send buffer. */
+    void *copy = malloc(len ? (size_t)len : 1);
+    if (copy == NULL) return s3_reply_error(c, S3E_INTERNAL, NULL);
+    if (!head) s3s_read(&gw.store, &o->body, start, copy, (size_t)len);
+    r = MHD_create_response_from_buffer((size_t)len, copy, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+      free(copy);
+      return s3_reply_error(c, S3E_INTERNAL, NULL);
+    }
+  } else {
+    struct reader *rd = malloc(sizeof *rd);
+    if (rd == NULL) return s3_reply_error(c, S3E_INTERNAL, NULL);
+    rd->obj = ob;
+    rd->body = o->body;
+    rd->body.size = len;
+    rd->start = start;
+    s3s_pin(&gw.store, ob);
+    r = MHD_create_response_from_callback(len, 256u << 10, read_cb, rd, read_free);
+    if (r == NULL) {
+      read_free(rd);
+      return s3_reply_error(c, S3E_INTERNAL, NULL);
+    }
   }
   object_headers(c, r, o, o->meta);
   if (ranged) {

@@ -18,5 +18,9 @@ foreach(t api:api_test.py s3cmd:s3cmd_test.sh awscli:awscli_test.sh)
   add_test(NAME integration.s3.${name}
     COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port ${base} --memory-mb 512
             -- ${CMAKE_SOURCE_DIR}/tests/s3/${script} ${gwport})
-  set_tests_properties(integration.s3.${name} PROPERTIES TIMEOUT 300 LABELS "integration;s3")
+  set_tests_properties(integration.s3.${name} PROPERTIES TIMEOUT 600 LABELS "integration;s3")
 endforeach()
+
+# The load client of bench/s3_bench.sh (built here so it is not an installed program).
+add_executable(s3_http_load ${CMAKE_SOURCE_DIR}/tests/s3/http_load.c)
+target_link_libraries(s3_http_load PRIVATE Threads::Threads)

@@ -28,7 +28,7 @@ s3 =
 EOC
 export AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=AKAWSCLI \
   AWS_SECRET_ACCESS_KEY=awscli-secret AWS_PAGER= AWS_EC2_METADATA_DISABLED=true
-aws() { "$AWS" --endpoint-url "http://127.0.0.1:$port" --no-cli-pager "$@"; }
+aws() { echo "+ aws $*" >&2; "$AWS" --endpoint-url "http://127.0.0.1:$port" --no-cli-pager "$@"; }
 q() { aws "$@" --output text; }
 # Text output puts each page on its own line and a NextToken as "None": one line.
 words() { tr -s '\t\n' '  ' | sed 's/ None//g; s/ $//'; }
