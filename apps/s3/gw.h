@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
+#include "checksum.h"
 #include "chunked.h"
 #include "errors.h"
 #include "objstore.h"
@@ -58,6 +59,7 @@ struct s3_ctx {
   uint64_t received;        /* payload bytes after decoding */
   uint64_t limit;           /* most payload bytes accepted */
   EVP_MD_CTX *sha;          /* x-amz-content-sha256 check, when signed */
+  struct s3_checksum checksum; /* x-amz-checksum-*, when sent */
   struct s3_chunked chunked;
   int chunked_live;
   struct s3_buf buf;        /* BODY_BUFFER */

@@ -20,6 +20,7 @@ static void ctx_free(struct s3_ctx *c) {
   if (c->writer_live) s3w_abort(&c->writer);
   if (c->chunked_live) s3_chunked_free(&c->chunked);
   EVP_MD_CTX_free(c->sha);
+  s3_checksum_free(&c->checksum);
   s3_buf_free(&c->buf);
   s3_request_free_params(&c->req);
   for (int i = 0; i < c->req.nhdr; i++) {
@@ -125,6 +126,12 @@ enum s3_err s3_commit(void) {
 }
 
 static int prepare_body(struct s3_ctx *c) {
+  char msg[160];
+  enum s3_err e = s3_checksum_init(&c->checksum, &c->req, msg, sizeof msg);
+  if (e != S3E_OK) {
+    s3_reply_error(c, e, msg);
+    return 1;
+  }
   if (c->auth.payload == S3_PAYLOAD_SHA256) {
     c->sha = EVP_MD_CTX_new();
     if (c->sha == NULL || !EVP_DigestInit_ex(c->sha, EVP_sha256(), NULL)) return -1;
@@ -139,14 +146,17 @@ void s3_expect_buffer(struct s3_ctx *c, size_t limit, s3_finish_fn finish) {
   c->dest = BODY_BUFFER;
   c->limit = limit;
   c->finish = finish;
-  if (prepare_body(c) != 0) s3_reply_error(c, S3E_INTERNAL, NULL);
+  int rc = prepare_body(c);
+  if (rc < 0) s3_reply_error(c, S3E_INTERNAL, NULL);
 }
 
 int s3_expect_object(struct s3_ctx *c, uint64_t size_hint, s3_finish_fn finish) {
   c->dest = BODY_OBJECT;
   c->limit = S3_MAX_PUT;
   c->finish = finish;
-  if (prepare_body(c) != 0 || s3w_init(&c->writer, &gw.store, size_hint) != 0) {
+  int rc = prepare_body(c);
+  if (rc > 0) return -1;
+  if (rc < 0 || s3w_init(&c->writer, &gw.store, size_hint) != 0) {
     s3_reply_error(c, S3E_INTERNAL, NULL);
     return -1;
   }
@@ -160,6 +170,7 @@ static int payload_sink(void *arg, const unsigned char *p, size_t n) {
   if (c->received + n > c->limit) return c->dest == BODY_OBJECT ? S3E_ENTITY_TOO_LARGE : S3E_MALFORMED_XML;
   c->received += n;
   if (c->sha) EVP_DigestUpdate(c->sha, p, n);
+  s3_checksum_update(&c->checksum, p, n);
   if (c->dest == BODY_BUFFER) {
     s3_buf_put(&c->buf, p, n);
     if (c->buf.oom) return S3E_INTERNAL;
@@ -194,7 +205,17 @@ enum s3_err s3_body_check(struct s3_ctx *c) {
     EVP_DigestFinal_ex(c->sha, d, &dl);
     if (memcmp(d, c->auth.payload_sha256, 32) != 0) return S3E_SHA_MISMATCH;
   }
-  return S3E_OK;
+  if (c->dest == BODY_BUFFER) {
+    /* Content-MD5 of an XML body (an object's is checked against the writer's MD5). */
+    const char *h = s3_header(&c->req, "content-md5");
+    unsigned char want[20], got[16];
+    if (h && (strlen(h) != 24 || EVP_DecodeBlock(want, (const unsigned char *)h, 24) != 18)) return S3E_INVALID_DIGEST;
+    unsigned int gl = 16;
+    if (h && (!EVP_Digest(c->buf.data ? c->buf.data : "", c->buf.len, got, &gl, EVP_md5(), NULL) ||
+              memcmp(want, got, 16) != 0))
+      return S3E_BAD_DIGEST;
+  }
+  return s3_checksum_final(&c->checksum);
 }
 
 /* raw_uri -> raw_path + raw_query (the path string owns both halves). */

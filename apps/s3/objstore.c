@@ -156,6 +156,8 @@ int s3w_write(struct s3_writer *w, const void *p, size_t n) {
       if (want < n && n < S3_CHUNK_DATA) want = S3_CHUNK_DATA;
       w->cur = kv_blob_new(w->st->kv, NULL, want);
       if (w->cur == KV_NULL) return RUM_ENOMEM;
+      /* Fetch the chunk's pages in one burst rather than one fault at a time. */
+      rum_prefetch(kv_blob(w->st->kv, w->cur)->data, (size_t)want);
       w->cur_len = 0;
       w->cur_cap = want;
     }
@@ -219,6 +221,13 @@ void s3s_read(struct s3_store *st, const struct s3_body *b, uint64_t off, void *
   unsigned char *d = dst;
   for (uint64_t i = lo; n > 0 && i < b->nchunks; i++) {
     struct kv_blob *bl = ph_ptr(h, a[i].blob);
+    /* Entering a chunk: ask for it and the next one in bursts (read-ahead). */
+    if (off == a[i].off || i == lo) {
+      rum_prefetch(bl->data + (off - a[i].off), (size_t)(bl->len - (off - a[i].off)));
+      /* The next chunk's length is not read here (that would fault now): a chunk is
+       * at most S3_CHUNK_DATA, and a prefetch past a short one is only a hint. */
+      if (i + 1 < b->nchunks) rum_prefetch(ph_ptr(h, a[i + 1].blob), S3_CHUNK_DATA + sizeof(struct kv_blob));
+    }
     uint64_t in = off - a[i].off;
     size_t take = bl->len - in < n ? (size_t)(bl->len - in) : n;
     memcpy(d, bl->data + in, take);

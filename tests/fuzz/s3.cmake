@@ -16,7 +16,7 @@ foreach(name sigv4 s3_xml)
     target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined
                            -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_libraries(fuzz_${name} PRIVATE PkgConfig::OPENSSL PkgConfig::LIBXML2)
+    target_link_libraries(fuzz_${name} PRIVATE PkgConfig::OPENSSL PkgConfig::LIBXML2 PkgConfig::ZLIB)
     add_test(NAME fuzz.${name}
              COMMAND fuzz_${name} -max_total_time=10 -rss_limit_mb=1024
                      -artifact_prefix=${artifacts}/ ${corpus} ${seeds})

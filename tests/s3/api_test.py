@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from s3client import NS, Client, Gateway  # noqa: E402
@@ -68,6 +69,17 @@ try:
            "content-md5 malformed")
     expect(c.request("PUT", "/bkt/o2", body=body, payload_hash=hashlib.sha256(b"x").hexdigest()), 400,
            "XAmzContentSHA256Mismatch", "payload sha256 mismatch")
+    crc = lambda b: base64.b64encode(zlib.crc32(b).to_bytes(4, "big")).decode()
+    expect(c.request("PUT", "/bkt/o3", headers={"x-amz-checksum-crc32": crc(body)}, body=body), 200, None,
+           "crc32 checksum")
+    expect(c.request("PUT", "/bkt/o2", headers={"x-amz-checksum-crc32": crc(b"x")}, body=body), 400, "BadDigest",
+           "crc32 mismatch")
+    sha1 = base64.b64encode(hashlib.sha1(b"y").digest()).decode()
+    expect(c.request("PUT", "/bkt/o2", headers={"x-amz-checksum-sha1": sha1}, body=body), 400, "BadDigest",
+           "sha1 mismatch")
+    expect(c.request("PUT", "/bkt/o2", headers={"x-amz-checksum-crc32c": "AAAAAA=="}, body=body), 501,
+           "NotImplemented", "crc32c refused")
+    expect(c.request("DELETE", "/bkt/o3"), 204, None, "delete o3")
     expect(c.request("GET", "/bkt/o2"), 404, "NoSuchKey", "rejected puts leave nothing")
     r = expect(c.request("GET", "/bkt/obj"), 200, None, "get")
     check(r.body == body, "get body byte-exact")
@@ -162,6 +174,8 @@ try:
     check(len(list(r.xml().iter(NS + "Deleted"))) == 2, "two deleted")
     expect(c.request("GET", "/bkt/empty"), 404, "NoSuchKey", "deleted object gone")
     expect(c.request("POST", "/bkt", [("delete", "")], body=b"<Delete><Object>"), 400, "MalformedXML", "bad delete xml")
+    expect(c.request("POST", "/bkt", [("delete", "")], headers={"content-md5": md5b64(b"other")}, body=dele), 400,
+           "BadDigest", "delete objects content-md5")
     expect(c.request("DELETE", "/bkt"), 409, "BucketNotEmpty", "delete non-empty bucket")
 
     # ---- multipart ----
@@ -246,6 +260,10 @@ try:
     check(len(list(r.xml().iter(NS + "Contents"))) == 4, "virtual host listing")
 
     # ---- bad requests leave the server up, memory bounded ----
+    hdrs, *_ = c.sign_v4("PUT", "/bkt/huge", [], {"content-length": str(6 << 30)}, "UNSIGNED-PAYLOAD")
+    expect(c.raw("PUT", "/bkt/huge", hdrs, None), 400, "EntityTooLarge", "6 GiB content-length")
+    hdrs, *_ = c.sign_v4("PUT", "/bkt/nolen", [], {}, "UNSIGNED-PAYLOAD")
+    expect(c.raw("PUT", "/bkt/nolen", hdrs, None), 411, "MissingContentLength", "put without a length")
     rss0 = gw.rss_kb()
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n")
