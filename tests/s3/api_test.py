@@ -8,10 +8,13 @@ usage: api_test.py PORT"""
 import base64
 import datetime
 import hashlib
+import hmac
+import http.client
 import os
 import socket
 import sys
 import time
+import urllib.parse
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -252,12 +255,49 @@ try:
     r = expect(c.raw("GET", "/bkt?location", c.sign_v2("GET", "/bkt", {}, resource="/bkt?location")), 200, None,
                "v2 sub-resource")
 
+    expires = str(int(time.time()) + 60)
+    sig = base64.b64encode(hmac.new(b"secret123", ("GET\n\n\n%s\n/bkt/obj" % expires).encode(), hashlib.sha1).digest())
+    v2url = "/bkt/obj?AWSAccessKeyId=AKTEST&Expires=%s&Signature=%s" % (expires, urllib.parse.quote(sig.decode(), safe=""))
+    r = expect(c.raw("GET", v2url), 200, None, "v2 presigned")
+    check(r.body == body, "v2 presigned body")
+    expect(c.raw("GET", v2url.replace(expires, str(int(expires) - 3600))), 403, "AccessDenied", "v2 presigned expired")
+
     # ---- virtual-host addressing ----
     vh = Client(port, host="bkt.localhost:%d" % port)
     r = expect(vh.request("GET", "/obj"), 200, None, "virtual host get")
     check(r.body == body, "virtual host body")
     r = expect(vh.request("GET", "/", [("list-type", "2"), ("prefix", "dir1/")]), 200, None, "virtual host list")
     check(len(list(r.xml().iter(NS + "Contents"))) == 4, "virtual host listing")
+
+    # ---- HTTP: keep-alive, chunked transfer coding, Expect: 100-continue ----
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for i in range(3):
+        hdrs, *_ = c.sign_v4("GET", "/bkt/obj", [], {}, hashlib.sha256(b"").hexdigest())
+        conn.request("GET", "/bkt/obj", headers=hdrs)
+        r = conn.getresponse()
+        check(r.status == 200 and r.read() == body, "keep-alive request %d" % i)
+    hdrs, *_ = c.sign_v4("PUT", "/bkt/te", [], {"transfer-encoding": "chunked"}, "UNSIGNED-PAYLOAD")
+    conn.request("PUT", "/bkt/te", body=iter([body[:1000], body[1000:70000], body[70000:]]), headers=hdrs,
+                 encode_chunked=True)
+    r = conn.getresponse()
+    r.read()
+    check(r.status == 200 and r.getheader("etag") == etag, "chunked transfer coding: %d" % r.status)
+    conn.close()
+    check(c.request("GET", "/bkt/te").body == body, "chunked upload body")
+    hdrs, *_ = c.sign_v4("PUT", "/bkt/ex", [], {"content-length": "5", "expect": "100-continue"}, "UNSIGNED-PAYLOAD")
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(("PUT /bkt/ex HTTP/1.1\r\n" + "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n").encode())
+    check(s.recv(100).startswith(b"HTTP/1.1 100"), "100 Continue before the body")
+    s.sendall(b"hello")
+    check(s.recv(1000).startswith(b"HTTP/1.1 200"), "200 after the body")
+    s.close()
+    hdrs, *_ = c.sign_v4("PUT", "/nobkt/ex", [], {"content-length": "5", "expect": "100-continue"}, "UNSIGNED-PAYLOAD")
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(("PUT /nobkt/ex HTTP/1.1\r\n" + "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n").encode())
+    check(s.recv(1000).startswith(b"HTTP/1.1 404"), "an error instead of 100 Continue")
+    s.close()
+    expect(c.request("DELETE", "/bkt/te"), 204, None, "delete te")
+    expect(c.request("DELETE", "/bkt/ex"), 204, None, "delete ex")
 
     # ---- bad requests leave the server up, memory bounded ----
     hdrs, *_ = c.sign_v4("PUT", "/bkt/huge", [], {"content-length": str(6 << 30)}, "UNSIGNED-PAYLOAD")

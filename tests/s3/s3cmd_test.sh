@@ -58,6 +58,8 @@ s3 cp s3://alpha/small.txt s3://alpha/copy.txt >/dev/null || fail "cp"
 s3 mv s3://alpha/copy.txt s3://alpha/moved.txt >/dev/null || fail "mv"
 s3 ls s3://alpha | grep -q copy.txt && fail "mv left the source"
 s3 get --force s3://alpha/moved.txt moved.txt >/dev/null && cmp small.txt moved.txt || fail "moved content"
+s3 modify --add-header="Cache-Control: max-age=60" s3://alpha/moved.txt >/dev/null || fail "modify"
+s3 get --force s3://alpha/moved.txt moved2.txt >/dev/null && cmp small.txt moved2.txt || fail "content after modify"
 s3 del s3://alpha/moved.txt >/dev/null || fail "del"
 s3 ls s3://alpha | grep -q moved.txt && fail "del left the object"
 s3cmd -c "$work/cfg2" --no-progress get --force s3://alpha/small.txt v2.txt >/dev/null && cmp small.txt v2.txt ||
