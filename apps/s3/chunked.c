@@ -21,8 +21,6 @@ int s3_chunked_init(struct s3_chunked *c, const struct s3_auth *auth) {
 }
 
 void s3_chunked_free(struct s3_chunked *c) {
-  free(c->hold);
-  c->hold = NULL;
   EVP_MD_CTX_free(c->sha);
   c->sha = NULL;
 }
@@ -40,13 +38,6 @@ static int parse_header(struct s3_chunked *c) {
   memcpy(c->want, semi + 17, 65);
   c->left = n;
   if (!EVP_DigestInit_ex(c->sha, EVP_sha256(), NULL)) return -2;
-  if (n > c->hold_cap) {
-    unsigned char *h = realloc(c->hold, n);
-    if (h == NULL) return -2;
-    c->hold = h;
-    c->hold_cap = n;
-  }
-  c->held = 0;
   return 0;
 }
 
@@ -89,8 +80,9 @@ int s3_chunked_feed(struct s3_chunked *c, const unsigned char *p, size_t n, s3_s
     case ST_DATA: {
       size_t take = n - i < c->left ? n - i : (size_t)c->left;
       EVP_DigestUpdate(c->sha, p + i, take);
-      memcpy(c->hold + c->held, p + i, take);
-      c->held += take;
+      int rc = sink(arg, p + i, take);
+      if (rc != 0) return rc;
+      c->decoded += take;
       c->left -= take;
       i += take;
       if (c->left == 0) c->state = ST_DATA_CR;
@@ -104,9 +96,6 @@ int s3_chunked_feed(struct s3_chunked *c, const unsigned char *p, size_t n, s3_s
     case ST_DATA_LF: {
       if (p[i++] != '\n') return S3E_INCOMPLETE_BODY;
       if (verify(c) != S3E_OK) return S3E_SIG_MISMATCH;
-      int rc = sink(arg, c->hold, c->held);
-      if (rc != 0) return rc;
-      c->decoded += c->held;
       c->state = ST_HEADER;
       break;
     }

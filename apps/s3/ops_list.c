@@ -205,6 +205,8 @@ void s3_op_list_uploads(struct s3_ctx *c) {
   if (parse_common(c, &l) != 0) return;
   if (l.delim) return s3_reply_error(c, S3E_NOT_IMPLEMENTED, "delimiter is not supported for uploads");
   const char *km = s3_param(&c->req, "key-marker"), *um = s3_param(&c->req, "upload-id-marker");
+  if ((um && strlen(um) > 64) || (km && strlen(km) > S3_MAX_KEY))
+    return s3_reply_error(c, S3E_INVALID_ARGUMENT, "key-marker or upload-id-marker is too long");
   struct s3_store *st = &gw.store;
   kv_ref ups = ((struct s3_bucket *)s3s_at(st, bk))->uploads;
   struct s3_buf b = {0};
@@ -219,7 +221,7 @@ void s3_op_list_uploads(struct s3_ctx *c) {
   char start[S3_MAX_KEY + 80];
   size_t sl = 0;
   uint64_t i = s3s_lower(st, ups, l.prefix, l.plen, 0);
-  if (km && km[0] && strlen(km) <= S3_MAX_KEY) {
+  if (km && km[0]) {
     sl = (size_t)snprintf(start, sizeof start, "%s%c%s", km, 0, um ? um : "\xff");
     uint64_t j = s3s_lower(st, ups, start, sl, 1);
     if (j > i) i = j;

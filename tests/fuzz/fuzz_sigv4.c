@@ -26,7 +26,7 @@ struct collect {
 
 static int sink(void *arg, const unsigned char *p, size_t n) {
   struct collect *c = arg;
-  if (c->len + n > c->cap) abort(); /* the decoder delivered more than was encoded */
+  if (c->len + n > c->cap) abort(); /* the decoder delivered more than it was fed */
   memcpy(c->out + c->len, p, n);
   c->len += n;
   return 0;
