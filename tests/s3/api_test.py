@@ -340,6 +340,17 @@ try:
     check(gw.alive(), "gateway alive")
     check(gw.rss_kb() - rss0 < 64 * 1024, "rss grew %d KiB" % (gw.rss_kb() - rss0))
 
+    # ---- killed in the middle of an upload: the store opens again, the upload is not there ----
+    hdrs, *_ = c.sign_v4("PUT", "/bkt/partial", [], {"content-length": str(64 << 20)}, "UNSIGNED-PAYLOAD")
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(("PUT /bkt/partial HTTP/1.1\r\n" + "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n").encode())
+    s.sendall(os.urandom(8 << 20))
+    gw.kill()
+    s.close()
+    gw = Gateway(port, store, extra=("--timeout", "3"))
+    expect(c.request("GET", "/bkt/partial"), 404, "NoSuchKey", "partial upload after kill -9")
+    check(c.request("GET", "/bkt/obj").body == body, "objects intact after kill -9")
+
     # ---- restart on the same store finds everything ----
     check(gw.stop() == 0, "clean stop")
     gw = Gateway(port, store)
