@@ -29,6 +29,7 @@ set(RUM_PROGRAMS
   hashtable   tools  1
   rum-lua     tools  1
   rum-kvs     server 1
+  rum-s3      server 1
   rum-cluster tools  1)
 
 set(RUM_INSTALLED_PROGRAMS) # what install.coverage compares with the built programs
