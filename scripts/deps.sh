@@ -10,6 +10,7 @@ RUM_PACKAGES=(
   redis-tools redis-server s3cmd
   iproute2 iptables procps python3
   dpkg-dev file strace systemd
+  sqlite3 xz-utils g++ bc time
 )
 
 missing=()
