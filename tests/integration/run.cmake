@@ -18,7 +18,7 @@ add_executable(rum_run_fork ${RUM_RUN_DIR}/fork.c)
 
 # rum_run_test(NAME n [TIMEOUT s] [LOSS] [LABEL l] [CACHE mb] [SETUP 'sh'] [STDIN f] [MIN_EVICTIONS k] -- COMMAND...)
 function(rum_run_test)
-  cmake_parse_arguments(T "LOSS" "NAME;TIMEOUT;CACHE;SETUP;STDIN;MIN_EVICTIONS;LABEL" "COMMAND" ${ARGN})
+  cmake_parse_arguments(T "LOSS;SIGSEGV" "NAME;TIMEOUT;CACHE;SETUP;STDIN;MIN_EVICTIONS;LABEL" "COMMAND" ${ARGN})
   set(args --rum-run $<TARGET_FILE:rum-run>)
   if(T_CACHE)
     list(APPEND args --cache-mb ${T_CACHE})
@@ -35,6 +35,8 @@ function(rum_run_test)
   set(name run.${T_NAME})
   if(T_LOSS)
     set(name run.loss.${T_NAME})
+  elseif(T_SIGSEGV)
+    set(name run.sigsegv.${T_NAME})
   endif()
   add_test(NAME ${name}
     COMMAND ${RUM_RUN_WITH_CLUSTER} --nodes 3 --base-port ${RUM_RUN_NEXT_PORT} --memory-mb 2048
@@ -50,6 +52,9 @@ function(rum_run_test)
   if(T_LOSS)
     # 10% of the frames dropped, on the nodes and in the program alike.
     set_tests_properties(${name} PROPERTIES ENVIRONMENT "RUM_FAULT_INJECT=drop=0.1,seed=7")
+  elseif(T_SIGSEGV)
+    # The other fault backend: a shared memfd arena, SIGSEGV as RUM's signal.
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "RUM_FAULT=sigsegv")
   endif()
   math(EXPR next "${RUM_RUN_NEXT_PORT} + 10")
   set(RUM_RUN_NEXT_PORT ${next} PARENT_SCOPE)
@@ -88,6 +93,13 @@ foreach(loss "" LOSS)
   rum_run_test(NAME fork ${loss} CACHE 4 COMMAND $<TARGET_FILE:rum_run_fork> 16)
 endforeach()
 
+# The SIGSEGV fault backend under the programs that exercise the preload's own paths.
+rum_run_test(NAME syscalls SIGSEGV CACHE 4 COMMAND $<TARGET_FILE:rum_run_syscalls> 16)
+rum_run_test(NAME fork SIGSEGV CACHE 4 COMMAND $<TARGET_FILE:rum_run_fork> 16)
+if(RUM_RUN_PYTHON3)
+  rum_run_test(NAME python SIGSEGV CACHE 4 COMMAND ${RUM_RUN_PYTHON3} ${RUM_RUN_DIR}/dict_list.py 60000)
+endif()
+
 if(RUM_RUN_HEAVY_TESTS)
   rum_run_test(NAME heavy.sort LABEL heavy TIMEOUT 3600 CACHE 64
     SETUP "head -c 150000000 /dev/urandom | base64 -w 76 > in.txt" COMMAND sort in.txt)
@@ -105,6 +117,11 @@ add_test(NAME run.fork_refuse
   COMMAND ${RUM_RUN_WITH_CLUSTER} --nodes 3 --base-port ${RUM_RUN_NEXT_PORT}
     -- ${RUM_RUN_DIR}/refuse.sh $<TARGET_FILE:rum-run> $<TARGET_FILE:rum_run_fork>)
 set_tests_properties(run.fork_refuse PROPERTIES TIMEOUT 120 LABELS "integration;run")
+math(EXPR RUM_RUN_NEXT_PORT "${RUM_RUN_NEXT_PORT} + 10")
+add_test(NAME run.sigsegv.fork_refuse
+  COMMAND ${RUM_RUN_WITH_CLUSTER} --nodes 3 --base-port ${RUM_RUN_NEXT_PORT}
+    -- ${RUM_RUN_DIR}/refuse.sh $<TARGET_FILE:rum-run> $<TARGET_FILE:rum_run_fork>)
+set_tests_properties(run.sigsegv.fork_refuse PROPERTIES TIMEOUT 120 LABELS "integration;run" ENVIRONMENT "RUM_FAULT=sigsegv")
 math(EXPR RUM_RUN_NEXT_PORT "${RUM_RUN_NEXT_PORT} + 10")
 add_test(NAME run.cli COMMAND ${RUM_RUN_DIR}/cli.sh $<TARGET_FILE:rum-run> ${RUM_RUN_NEXT_PORT})
 set_tests_properties(run.cli PROPERTIES TIMEOUT 60 LABELS "integration;run")
