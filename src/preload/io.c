@@ -11,8 +11,9 @@
  * (a datagram stays one datagram, a read returns what one read returns), and costs a
  * memcpy of the bytes moved (bench/RESULTS.md has the figures). A call larger than
  * the bounce buffer is cut into pieces for regular files (where a read or write of
- * pieces is the same as one) and for write(); on pipes and sockets a read or send
- * returns after the first piece, a short count as the kernel itself may return.
+ * pieces is the same as one) and for write(); on pipes, sockets and devices it stays
+ * one call, through a temporary local buffer of its size up to RUM_PRELOAD_BIG (past
+ * that, a short count, as the kernel itself may return).
  * Only if no bounce buffer can be mapped does the call go to the kernel directly,
  * after faulting the range in from user space (then the kernel's errno is the
  * answer). */
@@ -87,38 +88,75 @@ static bool is_regular(int fd) {
   return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* One transfer through the bounce buffer. call(ctx, buf, len, done) performs the
- * system call for len bytes at buf, done bytes into the transfer (pread and pwrite
- * add it to their offset). into: the kernel fills the buffer (then copied to dst);
- * else it reads it (copied from src first). Pieces when `pieces`. */
-typedef ssize_t (*transfer_fn)(void *ctx, void *buf, size_t len, size_t done);
-
-static ssize_t transfer(uint8_t *grid, size_t n, bool into, bool pieces, transfer_fn call, void *ctx) {
+ssize_t rum__preload_transfer(size_t n, bool into, bool pieces, rum_preload_copy_fn copy, void *copy_ctx,
+                              transfer_fn call, void *ctx) {
   bool temporary;
-  uint8_t *b = rum__preload_bounce_take(&temporary);
-  if (b == NULL) {
-    rum__preload_touch(grid, n, into);
-    return call(ctx, grid, n, 0);
+  size_t cap = RUM_PRELOAD_BOUNCE;
+  uint8_t *b;
+  if (n > RUM_PRELOAD_BOUNCE && !pieces) {
+    /* One call on a pipe, socket or device: a local buffer of its size (up to
+     * RUM_PRELOAD_BIG), so that it returns what the kernel would have returned. */
+    cap = n < RUM_PRELOAD_BIG ? n : RUM_PRELOAD_BIG;
+    b = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (b == MAP_FAILED) {
+      b = rum__preload_bounce_take(&temporary);
+      cap = RUM_PRELOAD_BOUNCE;
+    } else {
+      temporary = false;
+    }
+  } else {
+    b = rum__preload_bounce_take(&temporary);
   }
+  if (b == NULL) return copy(copy_ctx, NULL, 0, n, into); /* direct: see below */
   size_t done = 0;
   ssize_t rc = 0;
   int err = 0;
   do {
-    size_t len = n - done < RUM_PRELOAD_BOUNCE ? n - done : RUM_PRELOAD_BOUNCE;
-    if (!into) memcpy(b, grid + done, len);
+    size_t len = n - done < cap ? n - done : cap;
+    if (!into) copy(copy_ctx, b, done, len, false);
     rc = call(ctx, b, len, done);
     if (rc < 0) {
       err = errno;
       break;
     }
-    if (into) memcpy(grid + done, b, (size_t)rc);
+    if (into) copy(copy_ctx, b, done, (size_t)rc, true);
     done += (size_t)rc;
     if ((size_t)rc < len) break;
   } while (pieces && done < n);
-  rum__preload_bounce_give(b, temporary);
+  if (cap > RUM_PRELOAD_BOUNCE) {
+    munmap(b, cap);
+  } else {
+    rum__preload_bounce_give(b, temporary);
+  }
   if (done > 0) return (ssize_t)done; /* an error after progress: the progress, as the kernel does */
   if (rc < 0) errno = err;
   return rc;
+}
+
+/* One flat grid buffer. copy(NULL, ...) is the fallback without any bounce buffer:
+ * fault the range in and make the call on the grid buffer itself. */
+struct flat {
+  uint8_t *grid;
+  transfer_fn call;
+  void *ctx;
+};
+
+static ssize_t flat_copy(void *arg, uint8_t *b, size_t off, size_t len, bool to_grid) {
+  struct flat *f = arg;
+  if (b == NULL) {
+    rum__preload_touch(f->grid, len, to_grid);
+    return f->call(f->ctx, f->grid, len, 0);
+  }
+  if (to_grid)
+    memcpy(f->grid + off, b, len);
+  else
+    memcpy(b, f->grid + off, len);
+  return 0;
+}
+
+static ssize_t transfer(uint8_t *grid, size_t n, bool into, bool pieces, transfer_fn call, void *ctx) {
+  struct flat f = {grid, call, ctx};
+  return rum__preload_transfer(n, into, pieces, flat_copy, &f, call, ctx);
 }
 
 /* ---- read / write / pread / pwrite ---- */

@@ -47,35 +47,25 @@ static void iov_copy(const struct iovec *iov, int cnt, size_t off, uint8_t *b, s
   }
 }
 
-typedef ssize_t (*flat_fn)(void *ctx, void *buf, size_t len, size_t done);
+struct vec {
+  const struct iovec *iov;
+  int cnt;
+};
 
-static ssize_t vector_transfer(const struct iovec *iov, int cnt, size_t total, bool into, bool pieces, flat_fn call,
-                               void *ctx) {
-  bool temporary;
-  uint8_t *b = rum__preload_bounce_take(&temporary);
+static ssize_t vec_copy(void *arg, uint8_t *b, size_t off, size_t len, bool to_vector) {
+  struct vec *v = arg;
   if (b == NULL) {
-    errno = ENOMEM;
+    errno = ENOMEM; /* no local memory at all for the call */
     return -1;
   }
-  size_t done = 0;
-  ssize_t rc = 0;
-  int err = 0;
-  do {
-    size_t len = total - done < RUM_PRELOAD_BOUNCE ? total - done : RUM_PRELOAD_BOUNCE;
-    if (!into) iov_copy(iov, cnt, done, b, len, false);
-    rc = call(ctx, b, len, done);
-    if (rc < 0) {
-      err = errno;
-      break;
-    }
-    if (into) iov_copy(iov, cnt, done, b, (size_t)rc, true);
-    done += (size_t)rc;
-    if ((size_t)rc < len) break;
-  } while (pieces && done < total);
-  rum__preload_bounce_give(b, temporary);
-  if (done > 0) return (ssize_t)done;
-  if (rc < 0) errno = err;
-  return rc;
+  iov_copy(v->iov, v->cnt, off, b, len, to_vector);
+  return 0;
+}
+
+static ssize_t vector_transfer(const struct iovec *iov, int cnt, size_t total, bool into, bool pieces,
+                               transfer_fn call, void *ctx) {
+  struct vec v = {iov, cnt};
+  return rum__preload_transfer(total, into, pieces, vec_copy, &v, call, ctx);
 }
 
 static bool is_regular(int fd) {

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/ticker.h"
 
@@ -90,9 +91,22 @@ void *rum__preload_next(const char *name);
 
 /* A thread's bounce buffer of RUM_PRELOAD_BOUNCE bytes (io.c), or a temporary one
  * when this thread's is in use (a signal handler); NULL when none can be mapped. */
-enum { RUM_PRELOAD_BOUNCE = 256 * 1024 };
+enum { RUM_PRELOAD_BOUNCE = 1 << 20 };
 uint8_t *rum__preload_bounce_take(bool *temporary);
 void rum__preload_bounce_give(uint8_t *b, bool temporary);
+/* One transfer of n bytes through local memory. call(ctx, buf, len, done) makes the
+ * system call for len bytes at the local buf, done bytes into the transfer (pread
+ * adds it to its offset). copy(copy_ctx, b, off, len, to_grid) moves bytes between
+ * the local b and the caller's buffers at offset off; with b NULL (no local memory)
+ * it must make the call on the caller's buffers directly and return its result.
+ * into: the kernel fills the buffer; else it reads it. pieces: a regular file or a
+ * write, cut into RUM_PRELOAD_BOUNCE pieces; otherwise one call, through a local
+ * buffer of the whole size up to RUM_PRELOAD_BIG. Returns what the calls made. */
+enum { RUM_PRELOAD_BIG = 64 << 20 };
+typedef ssize_t (*transfer_fn)(void *ctx, void *buf, size_t len, size_t done);
+typedef ssize_t (*rum_preload_copy_fn)(void *copy_ctx, uint8_t *b, size_t off, size_t len, bool to_grid);
+ssize_t rum__preload_transfer(size_t n, bool into, bool pieces, rum_preload_copy_fn copy, void *copy_ctx,
+                              transfer_fn call, void *ctx);
 /* Fault [p, p + n) in from user space (for writing when write), for the rare call
  * that goes to the kernel without a bounce buffer. */
 void rum__preload_touch(const void *p, size_t n, bool write);
