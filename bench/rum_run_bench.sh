@@ -109,7 +109,7 @@ setup_swap() {
     swap_why="no memory cgroup"; return
   fi
   if ! grep -q '^/' /proc/swaps; then
-    swapfile=$root/.rum-run-bench-swap.$$
+    swapfile=$work/swapfile
     if ! { dd if=/dev/zero of="$swapfile" bs=1M count=2048 status=none && chmod 600 "$swapfile" &&
            mkswap "$swapfile" >/dev/null && swapon "$swapfile"; }; then
       rm -f "$swapfile"; swapfile=; swap_why="swapon refused a swap file"; return
@@ -131,6 +131,7 @@ for p in "${list[@]}"; do
   cmd=$(command_of "$p") || { log "unknown program $p"; continue; }
   log "$p: plain (a first run warms the file cache)"
   run warm "$cmd" >/dev/null
+  rm -f rss.txt
   plain=$(run plain "$cmd"); ref=$(cat digest.txt)
   rss_kb=$(tail -n1 rss.txt 2>/dev/null | grep -E '^[0-9]+$' || echo 0); ws_mb=$(( (rss_kb + 1023) / 1024 ))
   [[ $plain == null ]] && continue
@@ -138,11 +139,14 @@ for p in "${list[@]}"; do
   log "$p: rum-run, cache $in_mb MiB (in cache)"
   rin=$(run rum_in "$cmd" "$rr" --cache-mb "$in_mb" --); same=$([[ $(cat digest.txt) == "$ref" ]] && echo true || echo false)
   log "$p: rum-run, cache $tenth_mb MiB (a tenth)"
+  rm -f rss.txt
   rtenth=$(run rum_tenth "$cmd" "$rr" --cache-mb "$tenth_mb" --)
   [[ $rtenth != null && $(cat digest.txt) != "$ref" ]] && same=false
   # Swap gets the memory rum-run used locally with that cache: the cache plus the
   # program's text, libraries, stack and local blocks (its peak RSS).
+  # (A run past the timeout has no RSS: then the cache plus 16 MiB.)
   local_kb=$(tail -n1 rss.txt 2>/dev/null | grep -E '^[0-9]+$' || echo 0); limit_mb=$(( (local_kb + 1023) / 1024 ))
+  [[ $rtenth == null || $limit_mb -le $tenth_mb ]] && limit_mb=$(( tenth_mb + 16 ))
   sw=null
   if [[ -z $swap_why ]]; then
     log "$p: swap, limit $limit_mb MiB"
