@@ -123,5 +123,10 @@ add_test(NAME run.sigsegv.fork_refuse
     -- ${RUM_RUN_DIR}/refuse.sh $<TARGET_FILE:rum-run> $<TARGET_FILE:rum_run_fork>)
 set_tests_properties(run.sigsegv.fork_refuse PROPERTIES TIMEOUT 120 LABELS "integration;run" ENVIRONMENT "RUM_FAULT=sigsegv")
 math(EXPR RUM_RUN_NEXT_PORT "${RUM_RUN_NEXT_PORT} + 10")
+add_test(NAME run.min_bytes
+  COMMAND ${RUM_RUN_WITH_CLUSTER} --nodes 3 --base-port ${RUM_RUN_NEXT_PORT}
+    -- ${RUM_RUN_DIR}/min_bytes.sh $<TARGET_FILE:rum-run> $<TARGET_FILE:rum_run_syscalls>)
+set_tests_properties(run.min_bytes PROPERTIES TIMEOUT 60 LABELS "integration;run")
+math(EXPR RUM_RUN_NEXT_PORT "${RUM_RUN_NEXT_PORT} + 10")
 add_test(NAME run.cli COMMAND ${RUM_RUN_DIR}/cli.sh $<TARGET_FILE:rum-run> ${RUM_RUN_NEXT_PORT})
 set_tests_properties(run.cli PROPERTIES TIMEOUT 60 LABELS "integration;run")

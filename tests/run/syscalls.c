@@ -5,7 +5,10 @@
  * check (the same plainly and under rum-run); exits 1 on the first failure.
  *
  *   syscalls [MB]        MB: size of each buffer (default 16; use 4x the cache)
- *   syscalls --bench     time read() into a heap buffer vs a local one */
+ *   syscalls --bench     time read() into a heap buffer vs a local one
+ *   syscalls --where S.. for each size S: "S grid" when malloc(S) lies in RUM's arena
+ *                        (a mapping of 64 GiB or more), else "S local"; then the same
+ *                        for a 100-byte block realloc'ed to 1 MiB */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -213,8 +216,42 @@ static int bench(void) {
   return 0;
 }
 
+/* Whether p lies in RUM's arena: a run of adjacent mappings (its regions split it
+ * into several) of at least 64 GiB in all, per /proc/self/maps. */
+static const char *where(const void *p) {
+  static unsigned long lo[4096], hi[4096];
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  int n = 0, at = -1;
+  while (f != NULL && n < 4096 && fgets(line, sizeof(line), f) != NULL) {
+    if (sscanf(line, "%lx-%lx", &lo[n], &hi[n]) != 2) continue;
+    if ((uintptr_t)p >= lo[n] && (uintptr_t)p < hi[n]) at = n;
+    n++;
+  }
+  if (f != NULL) fclose(f);
+  if (at < 0) return "local";
+  int a = at, b = at;
+  while (a > 0 && hi[a - 1] == lo[a]) a--;
+  while (b + 1 < n && lo[b + 1] == hi[b]) b++;
+  return hi[b] - lo[a] >= (64ul << 30) ? "grid" : "local";
+}
+
+static int where_sizes(int argc, char **argv) {
+  for (int i = 2; i < argc; i++) {
+    size_t n = (size_t)atol(argv[i]);
+    void *p = malloc(n);
+    printf("%zu %s\n", n, where(p));
+  }
+  void *p = malloc(100);
+  printf("realloc-before %s\n", where(p));
+  p = realloc(p, 1 << 20);
+  printf("realloc-after %s\n", where(p));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) return bench();
+  if (argc > 1 && strcmp(argv[1], "--where") == 0) return where_sizes(argc, argv);
   nbytes = (size_t)(argc > 1 ? atoi(argv[1]) : 16) << 20;
   read_into_cold();
   write_from_evicted();
