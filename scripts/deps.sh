@@ -11,6 +11,7 @@ RUM_PACKAGES=(
   libmicrohttpd-dev libxml2-dev awscli nginx
   iproute2 iptables procps python3
   dpkg-dev file strace systemd
+  sqlite3 xz-utils g++ bc time
 )
 
 missing=()
