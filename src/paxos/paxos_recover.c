@@ -127,7 +127,8 @@ void rum__px_on_recover_req(struct rum_paxos *p, const struct rum_paxos_msg *m) 
   struct rum_paxos_msg *r = &p->msg;
   rum__px_msg_init(p, r, RUM_PAXOS_RECOVER_RESP);
   r->ballot = p->promised;
-  if (p->voter && !p->snap_active) r->flags |= RUM_PAXOS_F_VOTER;
+  /* A voter fetching state still remembers every promise: it counts for bmax. */
+  if (p->voter) r->flags |= RUM_PAXOS_F_VOTER;
   if (p->role == RUM_PAXOS_LEADER) {
     r->flags |= RUM_PAXOS_F_LEADER;
     r->extra = p->ballot;
@@ -151,10 +152,10 @@ void rum__px_on_recover_resp(struct rum_paxos *p, const struct rum_paxos_msg *m)
     const struct px_peer *o = &p->peers[i];
     if (i == p->cfg.self || !o->rec_replied) continue;
     replied++;
+    if (o->rec_max > held) held = o->rec_max;
     if (o->rec_voter) {
       voters++;
       if (o->rec_promised > bmax) bmax = o->rec_promised;
-      if (o->rec_max > held) held = o->rec_max;
     }
   }
   unsigned need = (p->cfg.nreplicas + 1) / 2;

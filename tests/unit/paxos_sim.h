@@ -72,6 +72,8 @@ struct sim {
   struct rum_paxos_config cfg;
   char failure[512];
   uint64_t stat_elections, stat_snapshot_bytes, stat_catchup_bytes, stat_restarts;
+  bool trace;              /* RUM_PAXOS_SIM_TRACE set: print what happens */
+  uint8_t last_role[SIM_MAXN];
 };
 
 static inline uint64_t sim_rand(struct sim *s) { /* splitmix64 */
@@ -135,6 +137,9 @@ static inline void sim_record(struct sim *s, struct sim_node *nd, const struct r
              (unsigned long long)d->index, d->len);
     return;
   }
+  if (s->trace)
+    fprintf(stderr, "%6llu r%u applies slot %llu tag %llu\n", (unsigned long long)s->now, nd->index,
+            (unsigned long long)d->index, (unsigned long long)d->tag);
   if (!r->set) {
     *r = (struct sim_record){.set = true, .origin = d->origin, .tag = d->tag, .len = d->len};
     memcpy(r->value, d->value, d->len);
@@ -206,6 +211,7 @@ static inline void sim_start(struct sim *s, struct sim_node *nd) {
   memset(nd->table, 0, sizeof nd->table);
   nd->last_applied = 0;
   nd->reset_seen = false;
+  if (s->trace) fprintf(stderr, "%6llu r%u starts empty\n", (unsigned long long)s->now, nd->index);
   if (rum__paxos_create(&cfg, s->now, &nd->px) != 0) sim_fail(s, "create failed");
 }
 
@@ -216,6 +222,7 @@ static inline void sim_crash(struct sim *s, struct sim_node *nd, uint64_t down_t
   s->stat_snapshot_bytes += st.snapshot_bytes;
   s->stat_catchup_bytes += st.catchup_bytes;
   rum__paxos_destroy(nd->px);
+  if (s->trace) fprintf(stderr, "%6llu r%u crashes\n", (unsigned long long)s->now, nd->index);
   nd->px = NULL;
   nd->restarts++;
   nd->up_at = s->now + down_ticks;
@@ -260,6 +267,7 @@ static inline void sim_init(struct sim *s, uint64_t seed, unsigned n) {
   s->n = n;
   s->max_delay = 3;
   s->now = 1;
+  s->trace = getenv("RUM_PAXOS_SIM_TRACE") != NULL;
   rum__paxos_config_default(&s->cfg);
   s->cfg.group = 7;
   s->cfg.log_capacity = 64;
@@ -321,6 +329,14 @@ static inline void sim_step(struct sim *s) {
     if (nd->px == NULL) continue;
     rum__paxos_tick(nd->px, s->now, sim_rand(s));
     sim_drain(s, nd);
+    if (s->trace) {
+      struct rum_paxos_status st;
+      rum__paxos_status(nd->px, &st);
+      if (st.role != s->last_role[i])
+        fprintf(stderr, "%6llu r%u role %u ballot %llx commit %llu voter %d\n", (unsigned long long)s->now, i,
+                st.role, (unsigned long long)st.ballot, (unsigned long long)st.commit, st.voter);
+      s->last_role[i] = st.role;
+    }
   }
   s->now++;
 }
