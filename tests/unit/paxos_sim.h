@@ -24,7 +24,7 @@
 #include "paxos/paxos.h"
 #include "proto/le.h"
 
-enum { SIM_MAXN = 5, SIM_KEYS = 32, SIM_VALUE = 12 };
+enum { SIM_MAXN = 5, SIM_KEYS = 32, SIM_VALUE = 12, SIM_LATE_TICKS = 600 };
 
 struct sim_node {
   struct sim *sim;
@@ -64,6 +64,7 @@ struct sim {
   size_t npackets, cap_packets;
   bool cut[SIM_MAXN][SIM_MAXN];
   unsigned drop_pct, dup_pct, max_delay;
+  unsigned late_permille;  /* messages held back up to LATE_TICKS: old news arriving late */
   struct sim_record *log;
   uint64_t log_cap, log_max;
   struct sim_acked *acked;
@@ -181,8 +182,10 @@ static inline void sim_enqueue(struct sim *s, uint8_t from, const struct rum_pax
     }
     uint8_t *buf = malloc(m->len);
     memcpy(buf, m->buf, m->len);
+    uint64_t delay = 1 + sim_rand(s) % s->max_delay;
+    if (s->late_permille && sim_rand(s) % 1000 < s->late_permille) delay += sim_rand(s) % SIM_LATE_TICKS;
     s->packets[s->npackets++] = (struct sim_packet){
-        .at = s->now + 1 + sim_rand(s) % s->max_delay, .order = s->order++, .from = from,
+        .at = s->now + delay, .order = s->order++, .from = from,
         .to = m->to, .len = (uint32_t)m->len, .buf = buf};
   }
 }

@@ -1,6 +1,7 @@
 /* Multi-Paxos under a hostile simulated network (paxos_sim.h), many seeds.
  *
- * Each seed picks a fault mix (loss, duplication, delay and so reordering), then runs
+ * Each seed picks a fault mix (loss, duplication, delay and so reordering, and some
+ * messages held back for hundreds of ticks), then runs
  * a chaos phase with proposals at whoever leads, partitions, crashes of the leader or
  * any replica (never more than a minority lacking state at once, the model Paxos
  * tolerates) and restarts with empty memory; then it heals the network and restarts
@@ -69,7 +70,7 @@ static void chaos(struct sim *s) {
  * replica at the same applied slot. Returns the ticks it took, or 0. */
 static uint64_t heal(struct sim *s) {
   memset(s->cut, 0, sizeof s->cut);
-  s->drop_pct = s->dup_pct = 0;
+  s->drop_pct = s->dup_pct = s->late_permille = 0;
   s->max_delay = 3;
   for (unsigned i = 0; i < s->n; i++)
     if (s->nodes[i].px == NULL) s->nodes[i].up_at = s->now;
@@ -118,6 +119,7 @@ static bool run_seed(uint64_t seed, unsigned n, bool verbose) {
   s.drop_pct = (unsigned)(sim_rand(&s) % 20);
   s.dup_pct = (unsigned)(sim_rand(&s) % 10);
   s.max_delay = 1 + (unsigned)(sim_rand(&s) % 20);
+  s.late_permille = sim_chance(&s, 50) ? (unsigned)(sim_rand(&s) % 20) : 0;
   chaos(&s);
   uint64_t took = s.failure[0] == '\0' ? heal(&s) : 0;
   if (s.failure[0] == '\0' && took == 0) sim_fail(&s, "liveness: no progress %d ticks after healing", HEAL_TICKS);
