@@ -143,10 +143,10 @@ static inline void sim_record(struct sim *s, struct sim_node *nd, const struct r
             (unsigned long long)d->index, (unsigned long long)d->tag);
   if (!r->set) {
     *r = (struct sim_record){.set = true, .origin = d->origin, .tag = d->tag, .len = d->len};
-    memcpy(r->value, d->value, d->len);
+    if (d->len > 0) memcpy(r->value, d->value, d->len);
     if (d->index > s->log_max) s->log_max = d->index;
   } else if (r->origin != d->origin || r->tag != d->tag || r->len != d->len ||
-             memcmp(r->value, d->value, d->len) != 0) {
+             (d->len > 0 && memcmp(r->value, d->value, d->len) != 0)) {
     sim_fail(s, "agreement: replica %u decided tag %llu at slot %llu, another decided tag %llu",
              nd->index, (unsigned long long)d->tag, (unsigned long long)d->index,
              (unsigned long long)r->tag);
