@@ -35,6 +35,8 @@ struct sim_node {
   uint64_t last_applied;
   bool reset_seen;      /* a state transfer began: the next slot may jump */
   uint64_t up_at;       /* when down: the tick it restarts */
+  int64_t clock_offset;    /* its own clock: offset + now * rate_ppm / 1e6 */
+  uint64_t rate_ppm;
   unsigned restarts;
 };
 
@@ -83,6 +85,20 @@ static inline uint64_t sim_rand(struct sim *s) { /* splitmix64 */
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
+/* A replica's own tick counter at simulated time now: clocks start anywhere and run
+ * at slightly different rates, as the lease argument allows (drift well inside its
+ * margin). */
+static inline uint64_t sim_clock(const struct sim_node *nd, uint64_t now) {
+  return (uint64_t)(nd->clock_offset + (int64_t)(now * nd->rate_ppm / 1000000));
+}
+
+/* From now on run nd's clock at rate_ppm, continuing from where it is. */
+static inline void sim_set_rate(struct sim_node *nd, uint64_t now, uint64_t rate_ppm) {
+  int64_t at = (int64_t)sim_clock(nd, now);
+  nd->rate_ppm = rate_ppm;
+  nd->clock_offset = at - (int64_t)(now * rate_ppm / 1000000);
+}
+
 static inline bool sim_chance(struct sim *s, unsigned pct) { return sim_rand(s) % 100 < pct; }
 
 static inline void sim_fail(struct sim *s, const char *fmt, ...) {
@@ -215,7 +231,7 @@ static inline void sim_start(struct sim *s, struct sim_node *nd) {
   nd->last_applied = 0;
   nd->reset_seen = false;
   if (s->trace) fprintf(stderr, "%6llu r%u starts empty\n", (unsigned long long)s->now, nd->index);
-  if (rum__paxos_create(&cfg, s->now, &nd->px) != 0) sim_fail(s, "create failed");
+  if (rum__paxos_create(&cfg, sim_clock(nd, s->now), &nd->px) != 0) sim_fail(s, "create failed");
 }
 
 static inline void sim_crash(struct sim *s, struct sim_node *nd, uint64_t down_ticks) {
@@ -287,6 +303,7 @@ static inline void sim_init(struct sim *s, uint64_t seed, unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     s->nodes[i].sim = s;
     s->nodes[i].index = (uint8_t)i;
+    s->nodes[i].rate_ppm = 1000000;
     sim_start(s, &s->nodes[i]);
   }
 }
@@ -315,7 +332,7 @@ static inline void sim_step(struct sim *s) {
   for (size_t i = 0; i < due; i++) {
     struct sim_node *nd = &s->nodes[ready[i].to];
     if (nd->px != NULL && !s->cut[ready[i].from][ready[i].to]) {
-      rum__paxos_receive(nd->px, s->now, ready[i].buf, ready[i].len);
+      rum__paxos_receive(nd->px, sim_clock(nd, s->now), ready[i].buf, ready[i].len);
       sim_drain(s, nd);
     }
     free(ready[i].buf);
@@ -324,13 +341,14 @@ static inline void sim_step(struct sim *s) {
   /* Read safety: at most one replica may serve reads at any tick. */
   unsigned readers = 0;
   for (unsigned i = 0; i < s->n; i++)
-    if (s->nodes[i].px != NULL && rum__paxos_can_read(s->nodes[i].px, s->now)) readers++;
+    if (s->nodes[i].px != NULL && rum__paxos_can_read(s->nodes[i].px, sim_clock(&s->nodes[i], s->now)))
+      readers++;
   if (readers > 1) sim_fail(s, "lease: %u replicas may serve reads at once", readers);
   for (unsigned i = 0; i < s->n; i++) {
     struct sim_node *nd = &s->nodes[i];
     if (nd->px == NULL && nd->up_at <= s->now && nd->up_at != 0) sim_start(s, nd);
     if (nd->px == NULL) continue;
-    rum__paxos_tick(nd->px, s->now, sim_rand(s));
+    rum__paxos_tick(nd->px, sim_clock(nd, s->now), sim_rand(s));
     sim_drain(s, nd);
     if (s->trace) {
       struct rum_paxos_status st;
@@ -345,6 +363,14 @@ static inline void sim_step(struct sim *s) {
 }
 
 /* Propose one cell write at whoever leads (if anyone). */
+/* Give every replica its own clock start and a rate within +-drift_ppm. */
+static inline void sim_drift(struct sim *s, unsigned drift_ppm) {
+  for (unsigned i = 0; i < s->n; i++) {
+    s->nodes[i].clock_offset = (int64_t)(sim_rand(s) % 1000000);
+    s->nodes[i].rate_ppm = 1000000 - drift_ppm + sim_rand(s) % (2 * drift_ppm + 1);
+  }
+}
+
 static inline void sim_propose(struct sim *s) {
   int l = sim_leader(s);
   if (l < 0) return;

@@ -1,7 +1,8 @@
 /* Multi-Paxos under a hostile simulated network (paxos_sim.h), many seeds.
  *
  * Each seed picks a fault mix (loss, duplication, delay and so reordering, and some
- * messages held back for hundreds of ticks), then runs
+ * messages held back for hundreds of ticks, and half the seeds give each replica a
+ * clock of its own, started anywhere and up to 5% fast or slow), then runs
  * a chaos phase with proposals at whoever leads, partitions, crashes of the leader or
  * any replica (never more than a minority lacking state at once, the model Paxos
  * tolerates) and restarts with empty memory; then it heals the network and restarts
@@ -120,6 +121,7 @@ static bool run_seed(uint64_t seed, unsigned n, bool verbose) {
   s.dup_pct = (unsigned)(sim_rand(&s) % 10);
   s.max_delay = 1 + (unsigned)(sim_rand(&s) % 20);
   s.late_permille = sim_chance(&s, 50) ? (unsigned)(sim_rand(&s) % 20) : 0;
+  if (sim_chance(&s, 50)) sim_drift(&s, 50000); /* clocks 5% apart at most */
   chaos(&s);
   uint64_t took = s.failure[0] == '\0' ? heal(&s) : 0;
   if (s.failure[0] == '\0' && took == 0) sim_fail(&s, "liveness: no progress %d ticks after healing", HEAL_TICKS);
