@@ -160,14 +160,25 @@ bool rum__paxos_pop_dropped(struct rum_paxos *p, uint64_t *tag) {
 
 int rum__px_store(struct rum_paxos *p, uint64_t s, uint64_t ballot, uint8_t state,
                   const struct rum_paxos_entry *e) {
-  if (!px_in_room(p, s)) return RUM_EINVAL;
-  struct px_slot *c = &p->ring[s & (p->cap - 1)];
-  if (c->state == SLOT_DECIDED && c->index == s) return 0; /* decided never changes */
   uint8_t *value = NULL;
-  if (e->len > 0) {
+  if (px_in_room(p, s) && e->len > 0) {
     value = malloc(e->len);
     if (value == NULL) return RUM_ENOMEM;
     memcpy(value, e->value, e->len);
+  }
+  return rum__px_store_owned(p, s, ballot, state, e, value);
+}
+
+int rum__px_store_owned(struct rum_paxos *p, uint64_t s, uint64_t ballot, uint8_t state,
+                        const struct rum_paxos_entry *e, uint8_t *value) {
+  if (!px_in_room(p, s)) {
+    free(value);
+    return RUM_EINVAL;
+  }
+  struct px_slot *c = &p->ring[s & (p->cap - 1)];
+  if (c->state == SLOT_DECIDED && c->index == s) { /* decided never changes */
+    free(value);
+    return 0;
   }
   free(c->value);
   *c = (struct px_slot){.index = s, .ballot = ballot, .origin = e->origin, .tag = e->tag,

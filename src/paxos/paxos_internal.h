@@ -131,6 +131,9 @@ void rum__px_broadcast(struct rum_paxos *p, struct rum_paxos_msg *m);
 void rum__px_msg_init(const struct rum_paxos *p, struct rum_paxos_msg *m, uint8_t type);
 int rum__px_store(struct rum_paxos *p, uint64_t s, uint64_t ballot, uint8_t state,
                   const struct rum_paxos_entry *e);
+/* The same, taking ownership of value (malloc'd, e->len bytes; freed on failure). */
+int rum__px_store_owned(struct rum_paxos *p, uint64_t s, uint64_t ballot, uint8_t state,
+                        const struct rum_paxos_entry *e, uint8_t *value);
 void rum__px_advance_commit(struct rum_paxos *p);
 void rum__px_reset_election(struct rum_paxos *p, uint64_t random);
 void rum__px_drop_queue(struct rum_paxos *p);

@@ -65,11 +65,16 @@ void rum__px_flush(struct rum_paxos *p) {
     struct px_proposal *q = &p->queue[p->qhead];
     struct rum_paxos_entry e = {.origin = p->cfg.incarnation, .tag = q->tag, .len = q->len,
                                 .value = q->value};
-    if (rum__px_store(p, p->next, p->ballot, SLOT_ACCEPTED, &e) != 0) break;
+    /* The queued copy moves into the log. */
+    if (rum__px_store_owned(p, p->next, p->ballot, SLOT_ACCEPTED, &e, q->value) != 0) {
+      q->value = NULL; /* freed by the store; the proposal is lost like a dropped packet */
+      p->qhead = (p->qhead + 1) % p->cfg.queue_max;
+      p->qlen--;
+      break;
+    }
     struct px_slot *c = px_slot_at(p, p->next);
     c->sent = p->now;
     count_ack(p, c, p->cfg.self);
-    free(q->value);
     p->qhead = (p->qhead + 1) % p->cfg.queue_max;
     p->qlen--;
     p->next++;
