@@ -71,6 +71,22 @@ static void hop(struct net *w, uint64_t now, int leader) {
   }
 }
 
+/* Tick only replica 0 until it leads (the others' clocks stand still, so none of
+ * them runs for election); returns the leader or -1. */
+static int elect(struct net *w, uint64_t *now) {
+  int leader = -1;
+  for (unsigned t = 0; t < 5000 && leader != 0; t++, (*now)++) {
+    for (unsigned i = 0; i < w->n; i++) {
+      rum__paxos_tick(w->px[i], i == 0 ? *now : 0, 0);
+      drain(w, i, leader);
+    }
+    hop(w, *now, leader);
+    leader = rum__paxos_leader(w->px[0]);
+  }
+  for (unsigned h = 0; h < 8 && leader == 0; h++) hop(w, *now, leader); /* the leadership's no-op */
+  return leader;
+}
+
 /* One group size; prints its JSON line (with the ratio to *base, or sets *base when
  * it is 0). */
 static int run(unsigned n, unsigned entries, unsigned value_bytes, unsigned batch, double *base) {
@@ -89,22 +105,12 @@ static int run(unsigned n, unsigned entries, unsigned value_bytes, unsigned batc
     cfg.incarnation = i + 1;
     if (rum__paxos_create(&cfg, 0, &w.px[i]) != 0) return 1;
   }
-  /* Elect replica 0: tick it past its election timeout first. */
   uint64_t now = 0;
-  int leader = -1;
-  for (unsigned t = 0; t < 5000 && leader != 0; t++, now++) {
-    for (unsigned i = 0; i < n; i++) {
-      rum__paxos_tick(w.px[i], i == 0 ? now : 0, 0);
-      drain(&w, i, leader);
-    }
-    hop(&w, now, leader);
-    leader = rum__paxos_leader(w.px[0]);
-  }
+  int leader = elect(&w, &now);
   if (leader != 0) {
     fprintf(stderr, "rum-bench paxos: replica 0 did not become leader of %u\n", n);
     return 1;
   }
-  for (unsigned h = 0; h < 8; h++) hop(&w, now, leader); /* settle the leadership's no-op */
   uint8_t *value = calloc(1, value_bytes);
   uint64_t msgs = 0, hops = 0, rounds = 0;
   int rc;
