@@ -23,5 +23,6 @@ int bench_fault(int argc, char **argv);
 int bench_seq(int argc, char **argv);
 int bench_rand(int argc, char **argv);
 int bench_alloc(int argc, char **argv);
+int bench_paxos(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct scenario scenarios[] = {
     {"fault", bench_fault, "cold page-fault latency next to the raw RPC round trip (needs a cluster)"},
     {"seq", bench_seq, "sequential scan GB/s of a region 10x the cache next to local memory"},
     {"rand", bench_rand, "random 4 KiB access latency on a region 4x the cache"},
+    {"paxos", bench_paxos, "the Multi-Paxos core alone: entries/s, messages and hops per batch, 1 vs 3 vs 5 replicas"},
     {"alloc", bench_alloc, "allocation traces against glibc malloc and librum: ops/s and the ratio"},
 };
 

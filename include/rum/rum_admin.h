@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-enum { RUM_ADMIN_MAX_PEERS = 64, RUM_ADMIN_REQUEST_TYPES = 15 };
+enum { RUM_ADMIN_MAX_PEERS = 64, RUM_ADMIN_REQUEST_TYPES = 16 };
 
 struct rum_node_status {
   uint32_t id;

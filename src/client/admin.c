@@ -28,7 +28,7 @@ static const char *const request_names[RUM_ADMIN_REQUEST_TYPES] = {
     [RUM_MSG_READ] = "read",   [RUM_MSG_WRITE] = "write",   [RUM_MSG_STAT] = "stat",
     [RUM_MSG_HEARTBEAT] = "heartbeat", [RUM_MSG_ATTACH] = "attach", [RUM_MSG_RESIZE] = "resize",
     [RUM_MSG_COPY] = "copy",   [RUM_MSG_REGIONS] = "regions", [RUM_MSG_PING] = "ping",
-    [RUM_MSG_DISCARD] = "discard",
+    [RUM_MSG_DISCARD] = "discard", [RUM_MSG_PAXOS] = "paxos",
 };
 _Static_assert(RUM_ADMIN_REQUEST_TYPES == RUM_MSG_TYPE_MAX + 1, "request counters");
 

@@ -403,6 +403,11 @@ static int check_whole(struct parse_ctx *c) {
     c->line = c->line == 0 ? 1 : c->line;
     return fail(c, "id", "no nodes listed (add one line id,host,port per memory node)");
   }
+  if (m->replication > m->nnodes) {
+    c->line = c->setting_line[SET_REPLICATION];
+    return fail(c, "replication", "%u needs at least %u memory nodes (a replica group is that many "
+                "distinct nodes); the file lists %u", m->replication, m->replication, m->nnodes);
+  }
   if (m->lease_ms != 0 && m->heartbeat_ms != 0 && m->heartbeat_ms >= m->lease_ms) {
     c->line = c->setting_line[SET_HEARTBEAT_MS];
     return fail(c, "heartbeat_ms", "%u must be shorter than lease_ms %u (set on line %u), "

@@ -149,6 +149,9 @@ unsigned rum__ring_replicas(const struct rum_ring *r, uint64_t key, unsigned n, 
   return found;
 }
 
+size_t rum__ring_npoints(const struct rum_ring *r) { return r->npoints; }
+uint64_t rum__ring_point_hash(const struct rum_ring *r, size_t i) { return r->points[i].hash; }
+
 uint64_t rum__ring_chunk_key(uint64_t region_id, uint64_t chunk_index) {
   uint8_t buf[16];
   rum__put_u64(buf, region_id);

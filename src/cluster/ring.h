@@ -9,6 +9,7 @@
 #ifndef RUM_CLUSTER_RING_H
 #define RUM_CLUSTER_RING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cluster/machines.h"
@@ -30,6 +31,11 @@ uint32_t rum__ring_lookup(const struct rum_ring *r, uint64_t key);
 /* Up to n distinct node ids for key, home first. Returns how many were written
  * (min(n, number of nodes)). */
 unsigned rum__ring_replicas(const struct rum_ring *r, uint64_t key, unsigned n, uint32_t *ids);
+
+/* The ring's points, for enumerating every replica set (groups.c): a key equal to
+ * point i's hash belongs to point i. */
+size_t rum__ring_npoints(const struct rum_ring *r);
+uint64_t rum__ring_point_hash(const struct rum_ring *r, size_t i);
 
 /* The ring key of a region's chunk, and of a name. */
 uint64_t rum__ring_chunk_key(uint64_t region_id, uint64_t chunk_index);

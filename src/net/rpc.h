@@ -53,6 +53,7 @@ struct rum_rpc_request {
  * handles the next request), or write into small[] and point iov[0] at it. */
 struct rum_rpc_reply {
   uint8_t type;            /* the request's type, or RUM_MSG_ERROR */
+  bool deferred;           /* set by rum__rpc_defer: nothing is sent now */
   int iovcnt;
   struct iovec iov[RUM_RPC_MAX_RESP_IOV];
   uint8_t small[RUM_RPC_REPLY_SMALL];
@@ -61,6 +62,26 @@ struct rum_rpc_reply {
 /* Handler for incoming requests. Must fill *reply (rum__rpc_reply_error for errors). */
 typedef void (*rum_rpc_handler_fn)(void *ctx, const struct rum_rpc_request *req,
                                    struct rum_rpc_reply *reply);
+
+/* A request whose answer comes later (a replicated write answers once a majority
+ * accepted it). The handler calls rum__rpc_defer, which fills *d (the caller's, kept
+ * as long as it likes) and marks the reply so that the endpoint sends nothing now;
+ * the request counts as run, so a retransmission of it does not run the handler
+ * again (it waits, and gets the answer once sent if that is small enough to cache).
+ * Later, from the thread that runs rum__rpc_serve (never inside a handler),
+ * rum__rpc_answer sends the answer; reply's iov need stay valid only during the
+ * call. Returns 0 or the send error. A deferred request never answered simply
+ * times out at its caller. */
+struct rum_rpc_deferred {
+  struct rum_peer_addr to;
+  uint64_t session, seq;
+  uint32_t sender;
+  uint8_t type;
+};
+void rum__rpc_defer(const struct rum_rpc_request *req, struct rum_rpc_reply *reply,
+                    struct rum_rpc_deferred *d);
+struct rum_rpc;
+int rum__rpc_answer(struct rum_rpc *rpc, const struct rum_rpc_deferred *d, const struct rum_rpc_reply *reply);
 
 /* Fill reply with an ERROR message carrying code and a printf-style text. */
 void rum__rpc_reply_error(struct rum_rpc_reply *reply, int code, const char *fmt, ...)

@@ -123,6 +123,10 @@ int rum__rpc_frag_add(struct frag_set *set, const struct rum_wire_header *h);
 /* Server side: handle one request frame; io_lock held. */
 void rum__rpc_server_frame(struct rum_rpc *rpc, const struct rum_wire_header *h,
                            const uint8_t *payload, const struct rum_peer_addr *from);
+/* Server side: keep a small reply for duplicates of seq; find a session's state (NULL
+ * when it was forgotten or evicted). io_lock held. */
+void rum__rpc_cache_reply(struct session_state *sess, uint64_t seq, const struct rum_rpc_reply *reply);
+struct session_state *rum__rpc_session_lookup(struct rum_rpc *rpc, uint64_t session);
 /* Server side set-up and tear-down. */
 int rum__rpc_server_init(struct rum_rpc *rpc);
 void rum__rpc_server_uninit(struct rum_rpc *rpc);

@@ -123,23 +123,34 @@ static void run_request(struct rum_rpc *rpc, struct session_state *sess, const s
   struct rum_rpc_reply *reply = rpc->reply;
   reply->type = h->type;
   reply->iovcnt = 0;
+  reply->deferred = false;
   rpc->stats.requests++;
   rpc->cfg.handler(rpc->cfg.handler_ctx, &req, reply);
   session_mark(sess, h->seq);
+  if (reply->deferred) return; /* answered later by rum__rpc_answer (rpc_defer.c) */
+  rum__rpc_cache_reply(sess, h->seq, reply);
+  send_reply(rpc, from, reply->type, h->seq, reply->iov, reply->iovcnt);
+}
+
+void rum__rpc_cache_reply(struct session_state *sess, uint64_t seq, const struct rum_rpc_reply *reply) {
   size_t total = 0;
   for (int i = 0; i < reply->iovcnt; i++) total += reply->iov[i].iov_len;
-  if (total <= RPC_REPLY_CACHE_BYTES) {
-    struct cached_reply *c = &sess->replies[h->seq % RPC_REPLY_CACHE];
-    c->seq = h->seq;
-    c->type = reply->type;
-    c->len = (uint16_t)total;
-    size_t off = 0;
-    for (int i = 0; i < reply->iovcnt; i++) {
-      memcpy(c->bytes + off, reply->iov[i].iov_base, reply->iov[i].iov_len);
-      off += reply->iov[i].iov_len;
-    }
+  if (total > RPC_REPLY_CACHE_BYTES) return;
+  struct cached_reply *c = &sess->replies[seq % RPC_REPLY_CACHE];
+  c->seq = seq;
+  c->type = reply->type;
+  c->len = (uint16_t)total;
+  size_t off = 0;
+  for (int i = 0; i < reply->iovcnt; i++) {
+    memcpy(c->bytes + off, reply->iov[i].iov_base, reply->iov[i].iov_len);
+    off += reply->iov[i].iov_len;
   }
-  send_reply(rpc, from, reply->type, h->seq, reply->iov, reply->iovcnt);
+}
+
+struct session_state *rum__rpc_session_lookup(struct rum_rpc *rpc, uint64_t session) {
+  for (unsigned i = 0; rpc->sessions != NULL && i < rpc->nsessions; i++)
+    if (rpc->sessions[i].session == session) return &rpc->sessions[i];
+  return NULL;
 }
 
 /* A duplicate of a completed request: re-send the cached reply, or run it again if

@@ -54,7 +54,8 @@ enum rum_msg_type {
   RUM_MSG_REGIONS = 12,
   RUM_MSG_PING = 13,   /* empty request and response: the RPC layer's own round trip */
   RUM_MSG_DISCARD = 14,
-  RUM_MSG_TYPE_MAX = 14,
+  RUM_MSG_PAXOS = 15,  /* node to node: one Paxos message (src/paxos/paxos_wire.h); empty response */
+  RUM_MSG_TYPE_MAX = 15,
 };
 
 enum rum_wire_flags {

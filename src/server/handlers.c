@@ -89,7 +89,7 @@ const char *rum__server_type_name(unsigned type) {
       [RUM_MSG_READ] = "READ",     [RUM_MSG_WRITE] = "WRITE",   [RUM_MSG_STAT] = "STAT",
       [RUM_MSG_HEARTBEAT] = "HEARTBEAT", [RUM_MSG_ERROR] = "ERROR", [RUM_MSG_ATTACH] = "ATTACH",
       [RUM_MSG_RESIZE] = "RESIZE", [RUM_MSG_COPY] = "COPY",     [RUM_MSG_REGIONS] = "REGIONS",
-      [RUM_MSG_PING] = "PING",     [RUM_MSG_DISCARD] = "DISCARD",
+      [RUM_MSG_PING] = "PING",     [RUM_MSG_DISCARD] = "DISCARD", [RUM_MSG_PAXOS] = "PAXOS",
   };
   return type <= RUM_MSG_TYPE_MAX && names[type] != NULL ? names[type] : "?";
 }

@@ -28,7 +28,8 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
 endif()
 
 # More parsers of untrusted bytes, each a short run: machines.csv files, and frames
-# the dpdk transport receives. rum_fuzz_target(name harness sources...).
+# the dpdk transport receives. rum_fuzz_target(name harness sources...); committed
+# seeds, if any, in RUM_FUZZ_SEEDS_<name>.
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   function(rum_fuzz_target name harness)
     set(corpus ${CMAKE_BINARY_DIR}/fuzz/corpus/${name})
@@ -41,7 +42,7 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
     target_link_libraries(fuzz_${name} PRIVATE rum_util PkgConfig::XXHASH PkgConfig::OPENSSL)
     add_test(NAME fuzz.${name}
              COMMAND fuzz_${name} -max_total_time=15 -rss_limit_mb=1024
-                     -artifact_prefix=${artifacts}/ ${corpus})
+                     -artifact_prefix=${artifacts}/ ${corpus} ${RUM_FUZZ_SEEDS_${name}})
     set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 120 LABELS fuzz)
   endfunction()
   rum_fuzz_target(machines fuzz_machines.c ${CMAKE_SOURCE_DIR}/src/cluster/machines.c
@@ -53,3 +54,17 @@ add_executable(fuzz_proto_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_proto.c ${CMAKE_
 target_link_libraries(fuzz_proto_replay PRIVATE rum_proto)
 add_test(NAME fuzz.proto_replay COMMAND fuzz_proto_replay ${RUM_FUZZ_PROTO_SEEDS})
 set_tests_properties(fuzz.proto_replay PROPERTIES TIMEOUT 60 LABELS fuzz)
+
+# fuzz_paxos: Paxos messages into a replica (src/paxos), from the committed seeds
+# (tests/fuzz/gen_paxos_seeds.py writes them); fuzz_paxos_replay runs the harness over
+# the seeds with any compiler.
+file(GLOB RUM_FUZZ_PAXOS_SOURCES ${CMAKE_SOURCE_DIR}/src/paxos/*.c)
+set(RUM_FUZZ_PAXOS_SEEDS ${CMAKE_CURRENT_LIST_DIR}/corpus/paxos)
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+  set(RUM_FUZZ_SEEDS_paxos ${RUM_FUZZ_PAXOS_SEEDS})
+  rum_fuzz_target(paxos fuzz_paxos.c ${RUM_FUZZ_PAXOS_SOURCES})
+endif()
+add_executable(fuzz_paxos_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_paxos.c ${CMAKE_CURRENT_LIST_DIR}/replay_main.c)
+target_link_libraries(fuzz_paxos_replay PRIVATE rum_paxos)
+add_test(NAME fuzz.paxos_replay COMMAND fuzz_paxos_replay ${RUM_FUZZ_PAXOS_SEEDS})
+set_tests_properties(fuzz.paxos_replay PROPERTIES TIMEOUT 60 LABELS fuzz)

@@ -217,6 +217,8 @@ static void test_error_unknown_setting(void **state) {
 static void test_error_bad_setting_value(void **state) {
   (void)state;
   expect_error("replication=0\n1,127.0.0.1,7001\n", 1, "replication", "'0'");
+  expect_error("1,127.0.0.1,7001\nreplication=3\n2,127.0.0.1,7002\n", 2, "replication",
+               "3 needs at least 3 memory nodes");
   expect_error("lease_ms=soon\n1,127.0.0.1,7001\n", 1, "lease_ms", "'soon'");
   expect_error("heartbeat_ms=\n1,127.0.0.1,7001\n", 1, "heartbeat_ms", "missing value");
   expect_error("mtu=100\n1,127.0.0.1,7001\n", 1, "mtu", "576");

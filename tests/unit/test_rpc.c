@@ -169,6 +169,10 @@ struct fixture {
   volatile bool stop;
   bool serving;
   unsigned alloc_runs[4096]; /* how often the handler ran each ALLOC id */
+  unsigned free_runs[4096];  /* the same for FREE, which the handler defers */
+  struct rum_rpc_deferred pending[256];
+  uint32_t pending_id[256];
+  unsigned npending;
   int handler_delay_error;
 };
 
@@ -192,6 +196,17 @@ static void test_handler(void *ctx, const struct rum_rpc_request *req, struct ru
     rum__rpc_reply_small(reply, RUM_MSG_ALLOC, 8);
     break;
   }
+  case RUM_MSG_FREE: {
+    uint32_t id = rum__get_u32(req->payload);
+    fx->free_runs[id % 4096]++;
+    if (fx->npending < 256) {
+      fx->pending_id[fx->npending] = id;
+      rum__rpc_defer(req, reply, &fx->pending[fx->npending++]);
+    } else {
+      rum__rpc_reply_error(reply, RUM_EBUSY, "too many deferred");
+    }
+    break;
+  }
   case RUM_MSG_READ: {
     uint32_t nbytes = rum__get_u32(req->payload);
     uint32_t seed = rum__get_u32(req->payload + 4);
@@ -208,9 +223,22 @@ static void test_handler(void *ctx, const struct rum_rpc_request *req, struct ru
   }
 }
 
+/* Deferred FREEs are answered from the loop, every other turn (so that callers
+ * retransmit while their answer is pending). */
 static void *serve_thread(void *arg) {
   struct fixture *fx = arg;
-  while (!fx->stop) (void)rum__rpc_serve(fx->server, 2000000);
+  unsigned turn = 0;
+  while (!fx->stop) {
+    (void)rum__rpc_serve(fx->server, 2000000);
+    if (turn++ % 2 == 0) continue;
+    for (unsigned i = 0; i < fx->npending; i++) {
+      struct rum_rpc_reply reply = {.type = RUM_MSG_FREE};
+      rum__put_u64(reply.small, (uint64_t)fx->pending_id[i] * 5);
+      rum__rpc_reply_small(&reply, RUM_MSG_FREE, 8);
+      assert_int_equal(rum__rpc_answer(fx->server, &fx->pending[i], &reply), 0);
+    }
+    fx->npending = 0;
+  }
   return NULL;
 }
 
@@ -379,6 +407,26 @@ static void lossy_many(uint32_t mtu, uint32_t resp_bytes) {
   rum__rpc_stats(fx->server, &ss);
   assert_true(cs.retransmits > 0);
   assert_true(ss.duplicates > 0);
+  fixture_free(fx);
+}
+
+/* Deferred answers under loss: each deferred request ran once and got its answer. */
+static void test_deferred_reply(void **state) {
+  (void)state;
+  struct fixture *fx = fixture_new(1500, 0.2, 0.2, 0.2, NULL, NULL, true);
+  enum { CALLS = 32, ROUNDS = 4 };
+  static struct rum_rpc_call calls[CALLS];
+  static uint8_t reqs[CALLS][4];
+  static uint64_t answers[CALLS];
+  for (int round = 0; round < ROUNDS; round++) {
+    for (int i = 0; i < CALLS; i++) {
+      rum__put_u32(reqs[i], (uint32_t)(round * CALLS + i));
+      call_setup(&calls[i], fx, RUM_MSG_FREE, reqs[i], 4, &answers[i], 8);
+    }
+    assert_int_equal(rum__rpc_call(fx->client, calls, CALLS), 0);
+    for (int i = 0; i < CALLS; i++) assert_int_equal(answers[i], (uint64_t)(round * CALLS + i) * 5);
+  }
+  for (int id = 0; id < CALLS * ROUNDS; id++) assert_int_equal(fx->free_runs[id], 1);
   fixture_free(fx);
 }
 
@@ -561,6 +609,7 @@ int main(void) {
       cmocka_unit_test(test_response_too_large),
       cmocka_unit_test(test_error_reply),
       cmocka_unit_test(test_lossy_exactly_once),
+      cmocka_unit_test(test_deferred_reply),
       cmocka_unit_test(test_lossy_fragmented),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_timeout),
