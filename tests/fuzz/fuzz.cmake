@@ -39,9 +39,10 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
                            -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(fuzz_${name} PRIVATE rum_util PkgConfig::XXHASH PkgConfig::OPENSSL)
+    # New inputs go to the build tree's corpus; the committed seeds are read too.
     add_test(NAME fuzz.${name}
              COMMAND fuzz_${name} -max_total_time=15 -rss_limit_mb=1024
-                     -artifact_prefix=${artifacts}/ ${corpus})
+                     -artifact_prefix=${artifacts}/ ${corpus} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/corpus/${name})
     set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 120 LABELS fuzz)
   endfunction()
   rum_fuzz_target(machines fuzz_machines.c ${CMAKE_SOURCE_DIR}/src/cluster/machines.c

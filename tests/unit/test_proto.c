@@ -61,6 +61,9 @@ static struct rum_msg_alloc_req s_alloc_plain(void) {
 static struct rum_msg_stat_resp s_stat;
 static struct rum_msg_regions_resp s_regions;
 
+/* A STAT reply's bytes before its peers: 2 u32, 7 u64, the requests, 12 u64 counters. */
+enum { STAT_FIXED = 8 + 8 * (7 + RUM_MSG_TYPE_MAX + 1 + 12) };
+
 static void build_stat(uint32_t npeers) {
   memset(&s_stat, 0, sizeof s_stat);
   s_stat.node_id = 3;
@@ -80,6 +83,11 @@ static void build_stat(uint32_t npeers) {
   s_stat.auth_drops = 5;
   s_stat.reclaims = 6;
   s_stat.errors = 7;
+  s_stat.access_denied = 8;
+  s_stat.no_region = 9;
+  s_stat.out_of_range = 10;
+  s_stat.oversized = 11;
+  s_stat.quota_denied = 12;
   for (uint32_t i = 0; i < npeers; i++) {
     s_stat.peers[i].node_id = 10 + i;
     s_stat.peers[i].up = i % 2;
@@ -548,7 +556,7 @@ static void test_round_trip_stat(void **state) {
   for (uint32_t npeers = 0; npeers <= RUM_WIRE_MAX_NODES_LIST; npeers += 16) {
     build_stat(npeers);
     int n = rum__wire_encode_stat_resp(buf, sizeof buf, &s_stat);
-    assert_int_equal(n, 240 + 16 * (int)npeers); /* only the used peers travel */
+    assert_int_equal(n, STAT_FIXED + 16 * (int)npeers); /* only the used peers travel */
     memset(&got, 0, sizeof got);
     assert_int_equal(rum__wire_decode_stat_resp(buf, (size_t)n, &got), 0);
     /* Every field before peers[], and the used peers, are equal; build_stat zeroed the rest. */
@@ -797,13 +805,13 @@ static void test_lists_bounded(void **state) {
   assert_int_equal(rum__wire_encode_stat_resp(buf, sizeof buf, &s_stat), RUM_EINVAL);
   s_stat.peers[2].up = 1;
   int n = rum__wire_encode_stat_resp(buf, sizeof buf, &s_stat);
-  assert_int_equal(n, 240 + 48);
-  rum__put_u32(buf + 240 + 32 + 4, 3); /* peers[2].up */
+  assert_int_equal(n, STAT_FIXED + 48);
+  rum__put_u32(buf + STAT_FIXED + 32 + 4, 3); /* peers[2].up */
   assert_int_equal(rum__wire_decode_stat_resp(buf, (size_t)n, &st), RUM_EPROTO);
   /* npeers beyond the list, with bytes enough behind it to fill the struct and more. */
   memset(buf, 0, sizeof buf);
   rum__put_u32(buf + 4, RUM_WIRE_MAX_NODES_LIST + 1);
-  assert_int_equal(rum__wire_decode_stat_resp(buf, 240 + 16 * (RUM_WIRE_MAX_NODES_LIST + 1), &st),
+  assert_int_equal(rum__wire_decode_stat_resp(buf, STAT_FIXED + 16 * (RUM_WIRE_MAX_NODES_LIST + 1), &st),
                    RUM_EPROTO);
   rum__put_u32(buf + 4, UINT32_MAX);
   assert_int_equal(rum__wire_decode_stat_resp(buf, sizeof buf, &st), RUM_EPROTO);
