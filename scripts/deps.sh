@@ -9,7 +9,7 @@ RUM_PACKAGES=(
   liblua5.4-dev lua5.4 libreadline-dev
   redis-tools redis-server s3cmd
   iproute2 iptables procps python3
-  dpkg-dev file strace systemd
+  dpkg-dev file strace systemd gnuplot-nox
 )
 
 missing=()
