@@ -82,7 +82,7 @@ while [ $((SECONDS - start)) -lt "$duration" ]; do
   runs=$((runs + 1))
   seed=$((1000 + runs))
   t0=$SECONDS
-  "$bin/mem_test" --quick --seed "$seed" >"$dir/run.log" 2>&1 &
+  "$bin/mem_test" --quick --seed "$seed" --cache-mb 4 >"$dir/run.log" 2>&1 &
   runner=$!
   echo "$runner" >"$dir/client.pid"
   status=pass

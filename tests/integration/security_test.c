@@ -63,7 +63,7 @@ static struct session session_new(uint32_t sender) {
 /* A sealed single-frame request; returns its length. */
 static size_t frame_build(uint8_t *buf, struct session *s, uint8_t type, const void *payload, size_t len) {
   CHECK(len + RUM_WIRE_HEADER_SIZE <= FRAME_MAX, "payload of %zu bytes", len);
-  memcpy(buf + RUM_WIRE_HEADER_SIZE, payload, len);
+  if (len != 0) memcpy(buf + RUM_WIRE_HEADER_SIZE, payload, len); /* payload may be NULL then */
   struct rum_wire_header h = {
       .type = type, .flags = keyed ? RUM_WIRE_F_MAC : 0, .sender = s->sender, .frag_count = 1,
       .session = s->session, .seq = ++s->seq, .msg_len = (uint32_t)len, .payload_len = (uint32_t)len,
