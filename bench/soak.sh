@@ -10,8 +10,8 @@
 # so a run in flight would (rightly) stop with a message, which is not what this
 # measures. Writes DIR/rss.tsv (seconds, then one RSS column in KiB per process),
 # DIR/runs.tsv (run, seed, seconds, status), DIR/memory.png (gnuplot, when installed)
-# and prints one JSON line: runs, failures, and each node's RSS after warm-up (first
-# sample past 20% of the time) and at the end. Not part of the test suite.
+# and prints one JSON line: runs, failures, and each node's RSS after warm-up (the
+# first run), at the end and at most. Not part of the test suite.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${RUM_BIN_DIR:-$root/build/bin}"
@@ -32,6 +32,7 @@ done
 [ -x "$bin/rumd" ] && [ -x "$bin/mem_test" ] || { echo "soak.sh: build first (scripts/build.sh): no $bin/rumd or mem_test" >&2; exit 2; }
 out=${out:-$root/build/soak}
 mkdir -p "$out"
+rm -f "$out"/failed-run-*.log
 dir=$(mktemp -d /tmp/rum-soak.XXXXXX)
 sampler="" runner=""
 cleanup() {
@@ -101,12 +102,14 @@ echo >&2
 kill "$sampler" 2>/dev/null || true
 sampler=""
 
-# RSS after warm-up (first sample past 20% of the run) and at the end, per node.
-summary=$(awk -F'\t' -v warm=$((duration / 5)) 'NR > 1 {
+# RSS after warm-up (the first sample after the first run, which brings every node to
+# its working size) and at the end, per node.
+warm=$(awk -F'\t' 'NR == 2 {print $3}' "$out/runs.tsv")
+summary=$(awk -F'\t' -v warm="${warm:-0}" 'NR > 1 {
     for (i = 2; i <= 4; i++) { if (!(i in w) && $1 >= warm) w[i] = $i; if ($i > 0) last[i] = $i; if ($i > max[i]) max[i] = $i }
   } END {
     printf "\"rss_kib\":{"
-    for (i = 2; i <= 4; i++) printf "%s\"node%d\":{\"after_warmup\":%d,\"end\":%d,\"max\":%d}", i > 2 ? "," : "", i - 1, w[i], last[i], max[i]
+    for (i = 2; i <= 4; i++) printf "%s\"node%d\":{\"after_warmup\":%d,\"end\":%d,\"max\":%d}", (i > 2 ? "," : ""), i - 1, w[i], last[i], max[i]
     printf "}"
   }' "$out/rss.tsv")
 if command -v gnuplot >/dev/null; then
