@@ -20,7 +20,10 @@ int rum__errno_of(int code) {
   switch (code) {
   case RUM_ENOMEM:
   case RUM_ENOSPC:
+  case RUM_EDQUOT: /* this client's quota on a node: to the program, memory ran out */
     return ENOMEM;
+  case RUM_EPERM:
+    return EPERM;
   case RUM_EINVAL:
     return EINVAL;
   case RUM_EEXIST:
