@@ -16,6 +16,7 @@
 #     memtier_benchmark), with a pipeline of 16 and of 1.
 # Every figure is a JSON line on stdout (with the same-run baseline and the ratio);
 # a table follows on stderr. Ports: $KVS_BENCH_PORT (default 25700) .. +20.
+# KVS_BENCH_ONLY=10x runs steps 3 and 2 only (the 10x-cache figures, quicker).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -120,8 +121,11 @@ compare() { # compare SCENARIO TEST PIPELINE N EXTRA...
  'runs': int(a[10]), 'ratio': round(float(a[4]) / float(a[7]), 3)}))" "$scen" "$t" "$pipe" "$n" $krps $kp50 $kp99 $rrps $rp50 $rp99 $reps)"
 }
 
+only=${KVS_BENCH_ONLY:-}
+[[ -z $only || $only == 10x ]] || { echo "kvs_bench: KVS_BENCH_ONLY must be 10x or empty" >&2; exit 2; }
 # 1. redis-benchmark, everything in cache.
 for pipe in 16 1; do
+  [[ $only == 10x ]] && break
   n=$n_pipe
   [[ $pipe -eq 1 ]] && n=$n_plain
   for t in "${tests[@]}"; do
@@ -189,6 +193,7 @@ redis-cli -p $kvs_port flushall >/dev/null
 
 # 4. memcached: rum-kvs's memcached port against memcached.
 for pipe in 16 1; do
+  [[ $only == 10x ]] && break
   for op in set get; do
     progress "mc_load --op $op --pipeline $pipe"
     k=$("$tmp/mc_load" --port $mc_port --op $op --conns 50 --pipeline $pipe --seconds $mc_seconds --keys 100000 --prefill)

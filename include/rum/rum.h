@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <rum/rum_errors.h>
 
@@ -100,6 +101,15 @@ RUM_API int rum_refresh(void *ptr, size_t len);
 /* Hint: start fetching [ptr, ptr+len) now. Returns 0 or RUM_E* (the hint is then
  * simply not acted on; the memory stays usable). */
 RUM_API int rum_prefetch(void *ptr, size_t len);
+
+/* Hint: fetch the n ranges iov[0..n) now, with the reads of up to RUM_WIRE_MAX_PAGES
+ * (64) pages in flight at once instead of one after another: for a program about to
+ * touch many scattered pages (a batch of hash lookups), one round trip per batch
+ * instead of one per page. Pages already cached, in flight, or never written are
+ * skipped; at most half the cache is fetched in all. Ranges outside RUM memory are
+ * ignored. Returns 0, RUM_EINVAL (n < 0, or iov NULL with n > 0), RUM_ENOTINIT, or the
+ * first fetch error (the hint is then partly not acted on; memory stays usable). */
+RUM_API int rum_prefetchv(const struct iovec *iov, int n);
 
 /* Bytes usable at ptr (>= the size asked for), 0 for NULL or a foreign pointer. */
 RUM_API size_t rum_usable_size(void *ptr);

@@ -62,6 +62,44 @@ int rum__client_prefetch(struct rum_client *cl, void *ptr, size_t len) {
   return range_apply(cl, ptr, len, OP_PREFETCH);
 }
 
+int rum__client_prefetchv(struct rum_client *cl, const struct iovec *iov, int n) {
+  if (n < 0 || (iov == NULL && n > 0)) return RUM_EINVAL;
+  enum { BATCH = 256 };
+  struct rum_prefetch_range rg[BATCH];
+  unsigned nr = 0;
+  int first_rc = 0;
+  pthread_rwlock_rdlock(&cl->regions_lock);
+  for (int i = 0; i < n; i++) {
+    uint8_t *p = iov[i].iov_base, *end = p + iov[i].iov_len;
+    if (iov[i].iov_len == 0 || end < p) continue;
+    while (p < end) {
+      struct rum_region *r = rum__region_table_lookup(&cl->table, p);
+      if (r == NULL) {
+        p = (uint8_t *)(((uintptr_t)p | (RUM_GRANULE - 1)) + 1);
+        continue;
+      }
+      uint8_t *rend = r->base + atomic_load(&r->npages) * RUM_PAGE_SIZE;
+      uint8_t *stop = end < rend ? end : rend;
+      if (stop > p && !atomic_load(&r->lost)) {
+        uint64_t first = (uint64_t)(p - r->base) >> RUM_PAGE_SHIFT;
+        rg[nr++] = (struct rum_prefetch_range){r, first, rum__pages_for((uint64_t)(stop - r->base)) - first};
+        if (nr == BATCH) {
+          int rc = rum__cache_prefetchv(cl->cache, rg, nr);
+          if (rc != 0 && first_rc == 0) first_rc = rc;
+          nr = 0;
+        }
+      }
+      p = r->base + r->reserved_pages * RUM_PAGE_SIZE;
+    }
+  }
+  if (nr > 0) {
+    int rc = rum__cache_prefetchv(cl->cache, rg, nr);
+    if (rc != 0 && first_rc == 0) first_rc = rc;
+  }
+  pthread_rwlock_unlock(&cl->regions_lock);
+  return first_rc;
+}
+
 void rum__client_stats(struct rum_client *cl, struct rum_stats *out) {
   const struct rum_counters *c = &cl->cache->counters;
   *out = (struct rum_stats){

@@ -469,6 +469,115 @@ int rum__cache_prefetch(struct rum_cache *c, struct rum_region *r, uint64_t firs
   return 0;
 }
 
+/* A batch of rum__cache_prefetchv: the pieces claimed (FETCHING, frames held),
+ * sent together by batch_run. */
+struct prefetch_batch {
+  struct rum_fetch_piece pieces[RUM_WIRE_MAX_PAGES];
+  uint32_t frames[RUM_WIRE_MAX_PAGES];
+  unsigned npieces, npages;
+};
+
+/* Fetch the batch's pieces with one store.fetchv, install and publish those that
+ * arrived, give back the others. Returns 0 or the first failure. */
+static int batch_run(struct rum_cache *c, struct prefetch_batch *b) {
+  if (b->npieces == 0) return 0;
+  const struct rum_fault_ops *ops = c->fault->ops;
+  unsigned staging = RUM_CACHE_STAGING, off = 0;
+  for (unsigned i = 0; i < b->npieces; i++) {
+    struct rum_fetch_piece *pc = &b->pieces[i];
+    size_t len = (size_t)pc->npages * RUM_PAGE_SIZE;
+    pc->dst = ops->fill_target(c->fault, rum__region_page_addr(pc->r, pc->first), len);
+    if (pc->dst == NULL) {
+      if (staging == RUM_CACHE_STAGING) staging = staging_take(c);
+      pc->dst = c->staging + (size_t)staging * STAGING_BYTES + (size_t)off * RUM_PAGE_SIZE;
+    }
+    off += pc->npages; /* npages <= RUM_WIRE_MAX_PAGES in all: one staging buffer holds them */
+  }
+  struct rum_store_error err = {0, 0};
+  int first_rc = c->store.fetchv(c->store_ctx, b->pieces, b->npieces, &err);
+  off = 0;
+  for (unsigned i = 0; i < b->npieces; i++) {
+    struct rum_fetch_piece *pc = &b->pieces[i];
+    uint8_t *addr = rum__region_page_addr(pc->r, pc->first);
+    size_t len = (size_t)pc->npages * RUM_PAGE_SIZE;
+    const uint32_t *fr = b->frames + off;
+    off += pc->npages;
+    if (pc->status != 0) {
+      count(&c->counters.fetch_errors, 1);
+      ops->drop(c->fault, addr, len);
+      rum__cache_frames_give(c, fr, pc->npages);
+      for (unsigned k = 0; k < pc->npages; k++) rum__page_set(pc->r, pc->first + k, RUM_PAGE_ABSENT, false);
+      if (first_rc == 0) first_rc = pc->status;
+      continue;
+    }
+    int rc = ops->install(c->fault, addr, pc->dst, len, false);
+    if (rc != 0) {
+      struct rum_store_error ierr = {0, rc};
+      rum__cache_fatal_page("cannot install page", pc->r, pc->first, &ierr);
+    }
+    count(&c->counters.readahead, pc->npages);
+    rum__cache_publish(c, pc->r, pc->first, pc->npages, fr, 0);
+  }
+  if (staging < RUM_CACHE_STAGING) rum__cache_staging_give(c, staging);
+  b->npieces = b->npages = 0;
+  return first_rc;
+}
+
+int rum__cache_prefetchv(struct rum_cache *c, const struct rum_prefetch_range *rg, unsigned n) {
+  if (c->store.fetchv == NULL) {
+    int first_rc = 0;
+    for (unsigned i = 0; i < n; i++) {
+      int rc = rum__cache_prefetch(c, rg[i].r, rg[i].first, rg[i].n);
+      if (rc != 0 && first_rc == 0) first_rc = rc;
+    }
+    return first_rc;
+  }
+  struct prefetch_batch b;
+  b.npieces = b.npages = 0;
+  uint64_t budget = c->capacity / 2; /* more would only evict itself */
+  int first_rc = 0;
+  for (unsigned i = 0; i < n && budget > 0; i++) {
+    struct rum_region *r = rg[i].r;
+    uint64_t npages = atomic_load(&r->npages);
+    uint64_t end = rg[i].first + rg[i].n > npages ? npages : rg[i].first + rg[i].n;
+    for (uint64_t p = rg[i].first; p < end && budget > 0;) {
+      uint8_t v = rum__page_load(r, p);
+      if ((v & RUM_PAGE_STATE_MASK) != RUM_PAGE_ABSENT || page_is_zero(r, v) ||
+          !rum__page_cas(r, p, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL)) {
+        p++; /* resident, in flight, or zeros (made for nothing on first touch) */
+        continue;
+      }
+      /* The piece: p and the absent pages after it, within its chunk and the batch. */
+      uint64_t chunk_end = ((p >> RUM_CHUNK_SHIFT) + 1) << RUM_CHUNK_SHIFT;
+      uint64_t stop = end < chunk_end ? end : chunk_end;
+      uint64_t want = stop - p;
+      if (want > RUM_WIRE_MAX_PAGES - b.npages) want = RUM_WIRE_MAX_PAGES - b.npages;
+      if (want > budget) want = budget;
+      uint32_t *fr = b.frames + b.npages;
+      unsigned got = rum__cache_frames_take(c, fr, (unsigned)want, r, p);
+      unsigned k = 1;
+      while (k < got) {
+        uint8_t vk = rum__page_load(r, p + k);
+        if ((vk & RUM_PAGE_STATE_MASK) != RUM_PAGE_ABSENT || page_is_zero(r, vk) ||
+            !rum__page_cas(r, p + k, RUM_PAGE_ABSENT, RUM_PAGE_FETCHING, NULL))
+          break;
+        k++;
+      }
+      if (k < got) rum__cache_frames_give(c, fr + k, got - k);
+      b.pieces[b.npieces++] = (struct rum_fetch_piece){.r = r, .first = p, .npages = k};
+      b.npages += k;
+      budget -= k;
+      p += k;
+      if (b.npages == RUM_WIRE_MAX_PAGES || b.npieces == RUM_WIRE_MAX_PAGES) {
+        int rc = batch_run(c, &b);
+        if (rc != 0 && first_rc == 0) first_rc = rc;
+      }
+    }
+  }
+  int rc = batch_run(c, &b);
+  return first_rc != 0 ? first_rc : rc;
+}
+
 /* Claim the resident pages of a range for dropping: all of them (discard) or the
  * clean ones only (refresh), waiting out pages in flight. */
 static void drop_range(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n,

@@ -31,6 +31,15 @@ struct rum_store_error {
   int code;
 };
 
+/* One piece of a batched read (rum_store_ops.fetchv). */
+struct rum_fetch_piece {
+  struct rum_region *r;
+  uint64_t first;
+  uint32_t npages;
+  int status; /* set by fetchv */
+  uint8_t *dst;
+};
+
 struct rum_store_ops {
   /* Read pages [first, first + npages) of r into dst (npages * RUM_PAGE_SIZE bytes).
    * npages <= RUM_WIRE_MAX_PAGES. May be called from signal context.
@@ -48,6 +57,12 @@ struct rum_store_ops {
   /* Finish op: wait=false returns 1 while it is still in flight; otherwise 0 (dst
    * filled) or a negative RUM_E* with *err, and op is gone. Signal context too. */
   int (*fetch_finish)(void *ctx, struct rum_fetch_op *op, bool wait, struct rum_store_error *err);
+  /* Optional (NULL: rum_prefetchv fetches range by range). Read n pieces (n <=
+   * RUM_WIRE_MAX_PAGES; each within one chunk, at most RUM_WIRE_MAX_PAGES pages) all
+   * at once and wait for all of them; each piece's status gets 0 or a RUM_E* code.
+   * Returns 0 when every piece arrived, else the first failure with *err. Not called
+   * from signal context. */
+  int (*fetchv)(void *ctx, struct rum_fetch_piece *pieces, unsigned n, struct rum_store_error *err);
 };
 
 struct rum_counters {
@@ -156,6 +171,16 @@ void rum__cache_discard(struct rum_cache *c, struct rum_region *r, uint64_t firs
 void rum__cache_mark_freed(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n, bool freed);
 /* Fetch the absent pages of the range now (rum_prefetch). Returns 0 or RUM_E*. */
 int rum__cache_prefetch(struct rum_cache *c, struct rum_region *r, uint64_t first, uint64_t n);
+/* One range of rum_prefetchv: pages [first, first + n) of r. */
+struct rum_prefetch_range {
+  struct rum_region *r;
+  uint64_t first, n;
+};
+/* Fetch the absent pages of n ranges with every read of a batch (up to
+ * RUM_WIRE_MAX_PAGES pages) in flight at once (store.fetchv), then install them. At
+ * most half the cache in all. Returns 0 or the first RUM_E* (failed pages stay
+ * ABSENT). */
+int rum__cache_prefetchv(struct rum_cache *c, const struct rum_prefetch_range *rg, unsigned n);
 /* Write back dirty pages of every region (rum_sync). */
 int rum__cache_sync(struct rum_cache *c);
 

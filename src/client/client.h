@@ -115,6 +115,7 @@ int rum__client_sync(struct rum_client *cl);
 int rum__client_flush(struct rum_client *cl, void *ptr, size_t len);
 int rum__client_refresh(struct rum_client *cl, void *ptr, size_t len);
 int rum__client_prefetch(struct rum_client *cl, void *ptr, size_t len);
+int rum__client_prefetchv(struct rum_client *cl, const struct iovec *iov, int n);
 void rum__client_stats(struct rum_client *cl, struct rum_stats *out);
 
 /* Region life cycle (api_alloc.c): carve + map (+ register on the nodes when

@@ -102,6 +102,59 @@ int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npa
   return fetch_check(&op, err);
 }
 
+int rum__net_fetchv(void *ctx, struct rum_fetch_piece *pieces, unsigned n, struct rum_store_error *err) {
+  struct rum_net *net = ctx;
+  if (n > RUM_WIRE_MAX_PAGES) return RUM_EINVAL;
+  struct rum_rpc_call calls[RUM_WIRE_MAX_PAGES];
+  uint8_t req[RUM_WIRE_MAX_PAGES][RUM_NET_READ_REQ_BYTES];
+  uint8_t fixed[RUM_WIRE_MAX_PAGES][RUM_WIRE_READ_RESP_FIXED];
+  uint32_t homes[RUM_WIRE_MAX_PAGES];
+  unsigned idx[RUM_WIRE_MAX_PAGES], ncalls = 0;
+  int first_rc = 0;
+  for (unsigned i = 0; i < n; i++) {
+    struct rum_fetch_piece *pc = &pieces[i];
+    pc->status = 0;
+    homes[i] = rum__net_chunk_home(net, pc->r, pc->first >> RUM_CHUNK_SHIFT);
+    struct rum_net_node *node = rum__net_node(net, homes[i]);
+    struct rum_msg_read_req m = {.region_id = pc->r->id, .first_page = pc->first, .npages = pc->npages};
+    int len = node == NULL ? RUM_ECONFIG : rum__wire_encode_read_req(req[ncalls], sizeof req[ncalls], &m);
+    if (len < 0) {
+      pc->status = len;
+      if (first_rc == 0) {
+        first_rc = len;
+        err->node_id = homes[i];
+        err->code = len;
+      }
+      continue;
+    }
+    struct rum_rpc_call *c = &calls[ncalls];
+    call_init(c, node, RUM_MSG_READ);
+    c->req_iovcnt = 1;
+    c->req[0] = (struct iovec){req[ncalls], (size_t)len};
+    c->resp_iovcnt = 2;
+    c->resp[0] = (struct iovec){fixed[ncalls], RUM_WIRE_READ_RESP_FIXED};
+    c->resp[1] = (struct iovec){pc->dst, (size_t)pc->npages * RUM_PAGE_SIZE};
+    idx[ncalls++] = i;
+  }
+  if (ncalls > 0) rum__rpc_call(net->rpc, calls, ncalls);
+  for (unsigned k = 0; k < ncalls; k++) {
+    const struct rum_rpc_call *c = &calls[k];
+    struct rum_fetch_piece *pc = &pieces[idx[k]];
+    int rc = c->status;
+    if (rc == 0 && (c->resp_len != RUM_WIRE_READ_RESP_FIXED + (size_t)pc->npages * RUM_PAGE_SIZE ||
+                    rum__get_u64(fixed[k]) != pc->r->id || rum__get_u64(fixed[k] + 8) != pc->first ||
+                    rum__get_u32(fixed[k] + 16) != pc->npages))
+      rc = RUM_EPROTO;
+    pc->status = rc;
+    if (rc != 0 && first_rc == 0) {
+      first_rc = rc;
+      err->node_id = homes[idx[k]];
+      err->code = rc;
+    }
+  }
+  return first_rc;
+}
+
 struct rum_fetch_op *rum__net_fetch_start(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages,
                                           uint8_t *dst) {
   struct rum_net *net = ctx;

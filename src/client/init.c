@@ -129,6 +129,11 @@ int rum_prefetch(void *ptr, size_t len) {
   return cl != NULL ? rum__client_prefetch(cl, ptr, len) : RUM_ENOTINIT;
 }
 
+int rum_prefetchv(const struct iovec *iov, int n) {
+  struct rum_client *cl = atomic_load(&g_client);
+  return cl != NULL ? rum__client_prefetchv(cl, iov, n) : RUM_ENOTINIT;
+}
+
 size_t rum_usable_size(void *ptr) {
   struct rum_client *cl = atomic_load(&g_client);
   return cl != NULL ? rum__client_usable_size(cl, ptr) : 0;

@@ -106,6 +106,8 @@ int rum__net_store(void *ctx, const struct rum_page_io *pages, unsigned n, struc
 struct rum_fetch_op *rum__net_fetch_start(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages,
                                           uint8_t *dst);
 int rum__net_fetch_finish(void *ctx, struct rum_fetch_op *op, bool wait, struct rum_store_error *err);
+/* Every piece as one READ, all in one rum__rpc_call (rum_store_ops.fetchv). */
+int rum__net_fetchv(void *ctx, struct rum_fetch_piece *pieces, unsigned n, struct rum_store_error *err);
 /* Read / write pages of one region on one node, normal context (copy path). */
 int rum__net_read_node(struct rum_net *net, uint32_t node, uint64_t region, uint64_t first, uint32_t npages,
                        uint8_t *dst);

@@ -364,7 +364,7 @@ static int net_attach(void *ctx, const char *name, size_t name_len, uint64_t *id
 static bool net_node_exists(void *ctx, uint32_t node_id) { return rum__net_node(ctx, node_id) != NULL; }
 
 const struct rum_remote_ops rum__net_remote_ops = {
-    .pages = {rum__net_fetch, rum__net_store, rum__net_fetch_start, rum__net_fetch_finish},
+    .pages = {rum__net_fetch, rum__net_store, rum__net_fetch_start, rum__net_fetch_finish, rum__net_fetchv},
     .region_create = net_region_create,
     .region_destroy = net_region_destroy,
     .region_resize = net_region_resize,

@@ -191,7 +191,7 @@ static bool lr_node_exists(void *ctx, uint32_t id) {
 }
 
 static const struct rum_remote_ops lr_ops = {
-    .pages = {lr_fetch, lr_store, NULL, NULL},
+    .pages = {lr_fetch, lr_store, NULL, NULL, NULL},
     .region_create = lr_create,
     .region_destroy = lr_destroy,
     .region_resize = lr_resize,

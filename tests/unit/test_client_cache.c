@@ -51,6 +51,8 @@ struct page_store {
   unsigned nregions;
   _Atomic uint64_t fetch_calls, fetched_pages, store_calls, stored_pages, max_batch;
   _Atomic uint64_t async_started, async_in_flight;
+  _Atomic uint64_t fetchv_calls, fetchv_pieces;
+  _Atomic int fail_piece; /* fetchv: the piece whose first page is this fails (0: none) */
   _Atomic int fail;       /* non-zero: every call fails with this code */
   _Atomic int fail_async; /* non-zero: asynchronous reads fail with this code */
   bool no_async;          /* fetch_start declines */
@@ -134,7 +136,29 @@ static int store_fetch_finish(void *ctx, struct rum_fetch_op *op, bool wait, str
   return rc;
 }
 
-static const struct rum_store_ops store_ops = {store_fetch, store_store, store_fetch_start, store_fetch_finish};
+static int store_fetchv(void *ctx, struct rum_fetch_piece *pieces, unsigned n, struct rum_store_error *err) {
+  struct page_store *s = ctx;
+  assert_true(n >= 1 && n <= RUM_WIRE_MAX_PAGES);
+  atomic_fetch_add(&s->fetchv_calls, 1);
+  atomic_fetch_add(&s->fetchv_pieces, n);
+  int first_rc = 0, fp = atomic_load(&s->fail_piece);
+  for (unsigned i = 0; i < n; i++) {
+    struct rum_fetch_piece *pc = &pieces[i];
+    /* Each piece stays within one chunk, as the remote needs (one READ, one node). */
+    assert_int_equal(pc->first >> RUM_CHUNK_SHIFT, (pc->first + pc->npages - 1) >> RUM_CHUNK_SHIFT);
+    pc->status = fp != 0 && pc->first == (uint64_t)fp ? RUM_ETIMEDOUT
+                                                       : store_fetch(ctx, pc->r, pc->first, pc->npages, pc->dst, err);
+    if (pc->status != 0 && first_rc == 0) {
+      first_rc = pc->status;
+      err->node_id = 9;
+      err->code = first_rc;
+    }
+  }
+  return first_rc;
+}
+
+static const struct rum_store_ops store_ops = {store_fetch, store_store, store_fetch_start, store_fetch_finish,
+                                               store_fetchv};
 
 struct env {
   struct rum_fault_backend *fault;
@@ -582,6 +606,51 @@ static void child_default_signals(void) {
 }
 
 /* A page that cannot be fetched stops the program, naming region, page and node. */
+/* rum__cache_prefetchv: scattered pages of two regions arrive in batched fetchv
+ * calls (not one fetch per page), are installed clean with the right bytes, and
+ * touching them afterwards takes no fault. Resident pages are skipped; a failed
+ * piece is reported and its page stays ABSENT (a later touch fetches it). */
+static void test_prefetchv_batches(void **state) {
+  (void)state;
+  struct env *e = env_open(1024, 1, 0);
+  struct rum_region *a = env_region(e, 600, false), *b = env_region(e, 300, false);
+  /* Page 3 of a resident already. */
+  assert_int_equal(((uint64_t *)(a->base + 3 * RUM_PAGE_SIZE))[1], expected_word(a, 3, 1));
+  struct rum_prefetch_range rg[200];
+  unsigned n = 0;
+  for (uint64_t p = 3; p < 600; p += 7) rg[n++] = (struct rum_prefetch_range){a, p, 1};
+  rg[n++] = (struct rum_prefetch_range){b, 250, 20}; /* crosses a chunk: two pieces */
+  for (uint64_t p = 1; p < 300; p += 41) rg[n++] = (struct rum_prefetch_range){b, p, 1};
+  uint64_t faults = counter(&e->cache->counters.faults), fetches = counter(&e->store.fetch_calls);
+  assert_int_equal(rum__cache_prefetchv(e->cache, rg, n), 0);
+  uint64_t pages = 0;
+  for (uint64_t p = 3; p < 600; p += 7) pages++;
+  pages = pages - 1 + 20 + 8; /* page 3 was resident */
+  assert_int_equal(counter(&e->store.fetched_pages), 1 + pages);
+  assert_int_equal(counter(&e->store.fetch_calls) - fetches, counter(&e->store.fetchv_pieces));
+  /* 112 pages in batches of at most 64 pages: two or three calls, not 112. */
+  assert_true(counter(&e->store.fetchv_calls) >= 2 && counter(&e->store.fetchv_calls) <= 3);
+  for (unsigned i = 0; i < n; i++)
+    for (uint64_t p = rg[i].first; p < rg[i].first + rg[i].n; p++) {
+      assert_int_equal(rum__page_load(rg[i].r, p) & RUM_PAGE_STATE_MASK, RUM_PAGE_CLEAN);
+      assert_int_equal(((uint64_t *)(rg[i].r->base + p * RUM_PAGE_SIZE))[5], expected_word(rg[i].r, p, 5));
+    }
+  assert_int_equal(counter(&e->cache->counters.faults), faults);
+  /* Again: everything is resident, nothing is fetched. */
+  uint64_t calls = counter(&e->store.fetchv_calls);
+  assert_int_equal(rum__cache_prefetchv(e->cache, rg, n), 0);
+  assert_int_equal(counter(&e->store.fetchv_calls), calls);
+  /* A failing piece: reported, page left ABSENT, the other pages of the batch installed. */
+  atomic_store(&e->store.fail_piece, 4);
+  struct rum_prefetch_range two[2] = {{a, 4, 1}, {a, 5, 1}};
+  assert_int_equal(rum__cache_prefetchv(e->cache, two, 2), RUM_ETIMEDOUT);
+  assert_int_equal(rum__page_load(a, 4) & RUM_PAGE_STATE_MASK, RUM_PAGE_ABSENT);
+  assert_int_equal(rum__page_load(a, 5) & RUM_PAGE_STATE_MASK, RUM_PAGE_CLEAN);
+  atomic_store(&e->store.fail_piece, 0);
+  assert_int_equal(((uint64_t *)(a->base + 4 * RUM_PAGE_SIZE))[7], expected_word(a, 4, 7));
+  env_close(e);
+}
+
 static void test_fetch_failure_is_fatal(void **state) {
   (void)state;
   int pipefd[2];
@@ -668,6 +737,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(test_store_failure_keeps_dirty, teardown),
     cmocka_unit_test_teardown(test_fetch_failure_is_fatal, teardown),
     cmocka_unit_test_teardown(test_foreign_fault_passes_on, teardown),
+    cmocka_unit_test_teardown(test_prefetchv_batches, teardown),
 };
 
 int main(void) {

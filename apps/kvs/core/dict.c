@@ -2,6 +2,9 @@
 #include "dict.h"
 
 #include <string.h>
+#include <sys/uio.h>
+
+#include <rum/rum.h>
 
 #include <xxhash.h>
 
@@ -156,6 +159,47 @@ kv_ref pd_unlink(struct ph_heap *h, kv_ref d, const void *key, size_t klen) {
   *link = E(h, e)->next;
   D(h, d)->used[table]--;
   return e;
+}
+
+void pd_prefetch(struct ph_heap *h, kv_ref d, const unsigned char *const *keys, const size_t *klens, int n,
+                 kv_ref *ents) {
+  if (n > PD_PREFETCH_MAX) n = PD_PREFETCH_MAX;
+  for (int i = 0; i < n; i++) ents[i] = KV_NULL;
+  struct pd_dict *t = D(h, d);
+  if (t->table[0] == KV_NULL || n <= 0) return;
+  int ntables = rehashing(t) ? 2 : 1;
+  /* One walker per (key, table). */
+  struct iovec iov[2 * PD_PREFETCH_MAX];
+  kv_ref cur[2 * PD_PREFETCH_MAX];
+  uint32_t hash[PD_PREFETCH_MAX];
+  int nw = 0;
+  for (int i = 0; i < n; i++) {
+    hash[i] = pd_hash(keys[i], klens[i]);
+    for (int k = 0; k < ntables; k++)
+      iov[nw++] = (struct iovec){&buckets(h, t, k)[hash[i] & (t->size[k] - 1)], sizeof(kv_ref)};
+  }
+  (void)rum_prefetchv(iov, nw);
+  nw = 0;
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < ntables; k++) cur[nw++] = buckets(h, t, k)[hash[i] & (t->size[k] - 1)];
+  for (int round = 0; round < PD_PREFETCH_CHAIN; round++) {
+    int ni = 0;
+    for (int w = 0; w < nw; w++)
+      if (cur[w] != KV_NULL) iov[ni++] = (struct iovec){E(h, cur[w]), sizeof(struct pd_entry) + klens[w / ntables]};
+    if (ni == 0) return;
+    (void)rum_prefetchv(iov, ni);
+    for (int w = 0; w < nw; w++) {
+      if (cur[w] == KV_NULL) continue;
+      int i = w / ntables;
+      struct pd_entry *pe = E(h, cur[w]);
+      if (key_equal(pe, hash[i], keys[i], klens[i])) {
+        ents[i] = cur[w];
+        cur[w] = KV_NULL;
+      } else {
+        cur[w] = pe->next;
+      }
+    }
+  }
 }
 
 void pd_maybe_shrink(struct ph_heap *h, kv_ref d) {

@@ -61,6 +61,16 @@ kv_ref pd_unlink(struct ph_heap *h, kv_ref d, const void *key, size_t klen);
 
 uint64_t pd_count(struct ph_heap *h, kv_ref d);
 
+enum { PD_PREFETCH_MAX = 256, PD_PREFETCH_CHAIN = 4 };
+
+/* Bring into the cache the pages that looking up keys[0..n) (n <= PD_PREFETCH_MAX)
+ * will touch, in stages: the bucket slots of every key (both tables while
+ * rehashing), then the first PD_PREFETCH_CHAIN entries along each chain, each stage's
+ * pages fetched at once (rum_prefetchv). ents[i] gets key i's entry, or KV_NULL when
+ * it is absent or further down its chain. Changes nothing (no rehash step). */
+void pd_prefetch(struct ph_heap *h, kv_ref d, const unsigned char *const *keys, const size_t *klens, int n,
+                 kv_ref *ents);
+
 /* Redis's reverse-binary cursor scan: every entry present for the whole scan is
  * visited at least once even across resizes. Returns the next cursor, 0 at the end. */
 uint64_t pd_scan(struct ph_heap *h, kv_ref d, uint64_t cursor, void (*fn)(struct ph_heap *, kv_ref, void *),

@@ -93,6 +93,11 @@ static inline void *kv_at(struct kv_store *s, kv_ref r) { return ph_ptr(s->heap,
 /* The key's entry, or KV_NULL when absent or expired at now_ms (an expired key is
  * deleted on the way). */
 kv_ref kv_lookup(struct kv_store *s, const void *key, size_t klen, int64_t now_ms);
+/* Bring the pages that commands on keys[0..n) will touch into the cache, a few
+ * round trips for all of them instead of up to three per key: the keys' buckets,
+ * their entries, then the first bytes of string values (pd_prefetch, rum_prefetchv).
+ * Any n (done PD_PREFETCH_MAX keys at a time). A hint: changes nothing. */
+void kv_prefetch(struct kv_store *s, const unsigned char *const *keys, const size_t *klens, int n);
 /* Delete key; 1 if it existed. */
 int kv_delete(struct kv_store *s, const void *key, size_t klen);
 /* Set key to a new value of type (replacing any old value and, unless keep_ttl, its

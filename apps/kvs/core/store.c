@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include <rum/rum.h>
 
@@ -125,6 +126,24 @@ kv_ref kv_lookup(struct kv_store *s, const void *key, size_t klen, int64_t now_m
     return KV_NULL;
   }
   return e;
+}
+
+void kv_prefetch(struct kv_store *s, const unsigned char *const *keys, const size_t *klens, int n) {
+  kv_ref ents[PD_PREFETCH_MAX];
+  struct iovec iov[PD_PREFETCH_MAX];
+  for (int off = 0; off < n; off += PD_PREFETCH_MAX) {
+    int m = n - off < PD_PREFETCH_MAX ? n - off : PD_PREFETCH_MAX;
+    pd_prefetch(s->heap, s->keys, keys + off, klens + off, m, ents);
+    int ni = 0;
+    for (int i = 0; i < m; i++) {
+      if (ents[i] == KV_NULL) continue;
+      struct pd_entry *pe = kv_entry(s, ents[i]);
+      /* A string's header and first bytes: all of a small value, the length of a big one. */
+      if (pe->type == KV_STRING && pe->val != KV_NULL)
+        iov[ni++] = (struct iovec){kv_at(s, pe->val), sizeof(struct kv_blob) + 112};
+    }
+    if (ni > 0) (void)rum_prefetchv(iov, ni);
+  }
 }
 
 void kv_set_expire(struct kv_store *s, kv_ref e, int64_t when_ms) {

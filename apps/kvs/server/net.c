@@ -60,6 +60,59 @@ static void compact_input(struct client *c) {
   c->ipos = 0;
 }
 
+/* Before running the requests that arrived in one loop turn, bring the pages their
+ * keys will touch into the cache in a few batched round trips (kv_prefetch) rather
+ * than up to three faults per command, each a round trip to a node taken one after
+ * another. The complete requests waiting in each client's input are parsed once more
+ * for this (into a request of their own); keys come from the command table's key
+ * positions. The keys point into the clients' input buffers, which stay put until
+ * the requests run. Only for two or more commands: one gains nothing over its own
+ * faults. */
+enum { PREFETCH_KEYS = 2048 };
+static struct {
+  struct resp_req scan;
+  const unsigned char *keys[PREFETCH_KEYS];
+  size_t klens[PREFETCH_KEYS];
+  int nk, ncmd;
+  int limit; /* keys per prefetch: their pages (up to three each) must stay in the cache */
+} pf;
+
+static void prefetch_init(void) {
+  struct rum_stats st;
+  uint64_t cap = rum_stats(&st) == 0 ? st.cache_capacity / 8 : 0;
+  pf.limit = cap < 16 ? 16 : cap > PREFETCH_KEYS ? PREFETCH_KEYS : (int)cap;
+}
+
+static void prefetch_collect(struct client *c) {
+  if (c->memcached || c->close_asap) return;
+  int authed = srv.cfg.requirepass == NULL || c->authed;
+  uintptr_t lo = (uintptr_t)c->ibuf, hi = lo + c->ilen;
+  for (size_t pos = c->ipos; pos < c->ilen && pf.nk < pf.limit;) {
+    size_t consumed, need;
+    const char *err = NULL;
+    if (resp_parse(c->ibuf + pos, c->ilen - pos, authed, &pf.scan, &consumed, &need, &err) != RESP_COMPLETE) break;
+    pos += consumed;
+    pf.ncmd++;
+    if (pf.scan.argc < 2) continue;
+    const struct kvs_command *cmd = command_lookup(pf.scan.argv[0], pf.scan.argl[0]);
+    if (cmd == NULL || cmd->first <= 0 || cmd->first >= pf.scan.argc) continue;
+    int last = cmd->last < 0 ? pf.scan.argc + cmd->last : cmd->last;
+    if (last >= pf.scan.argc) last = pf.scan.argc - 1;
+    int step = cmd->step > 0 ? cmd->step : 1;
+    for (int i = cmd->first; i <= last && pf.nk < pf.limit; i += step) {
+      uintptr_t a = (uintptr_t)pf.scan.argv[i];
+      if (a < lo || a >= hi) continue; /* an inline request's unquoted copy: gone at the next parse */
+      pf.keys[pf.nk] = pf.scan.argv[i];
+      pf.klens[pf.nk++] = pf.scan.argl[i];
+    }
+  }
+}
+
+static void prefetch_run(void) {
+  if (pf.ncmd >= 2 && pf.nk > 0) kv_prefetch(srv.store, pf.keys, pf.klens, pf.nk);
+  pf.nk = pf.ncmd = 0;
+}
+
 static void process_resp(struct client *c) {
   while (!c->close_asap && c->out.len - c->out.off < KVS_OUT_PAUSE && c->ipos < c->ilen) {
     if (c->need > c->ilen) break;
@@ -102,13 +155,15 @@ static void process_input(struct client *c) {
   if (c->out.len > c->out.off || c->close_asap) mark_pending(c);
 }
 
-static void on_readable(struct client *c) {
+/* Read what c sent; 1 when it has new input to run, 0 when nothing came or c was
+ * closed. */
+static int read_input(struct client *c) {
   size_t want = KVS_READ_CHUNK;
   if (c->need > c->ilen && c->need - c->ilen > want) want = c->need - c->ilen;
   if (c->ilen + want > KVS_QUERY_LIMIT + (size_t)KVS_READ_CHUNK) {
     fprintf(stderr, "rum-kvs: closing client %s: query buffer over %u bytes\n", c->addr, KVS_QUERY_LIMIT);
     client_close(c);
-    return;
+    return 0;
   }
   if (c->ilen + want > c->icap) {
     size_t cap = c->icap ? c->icap : KVS_READ_CHUNK;
@@ -116,7 +171,7 @@ static void on_readable(struct client *c) {
     unsigned char *p = realloc(c->ibuf, cap);
     if (p == NULL) {
       client_close(c);
-      return;
+      return 0;
     }
     c->ibuf = p;
     c->icap = cap;
@@ -124,13 +179,13 @@ static void on_readable(struct client *c) {
   ssize_t n = read(c->fd, c->ibuf + c->ilen, c->icap - c->ilen);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
     client_close(c);
-    return;
+    return 0;
   }
-  if (n < 0) return;
+  if (n < 0) return 0;
   c->ilen += (size_t)n;
   srv.stats.net_in += (uint64_t)n;
   c->last_ms = srv.now_ms;
-  process_input(c);
+  return 1;
 }
 
 /* Write what is queued. Returns -1 when the client was closed. */
@@ -298,12 +353,17 @@ int net_run(void) {
     return -1;
   }
   struct epoll_event events[MAX_EVENTS];
+  int read_fds[MAX_EVENTS];
+  prefetch_init();
   int64_t next_tick = now_ms();
   while (!srv.stop) {
     int64_t now = now_ms();
     int timeout = next_tick > now ? (int)(next_tick - now) : 0;
     int n = epoll_wait(srv.epfd, events, MAX_EVENTS, timeout);
     srv.now_ms = now_ms();
+    /* Read every client first, prefetch the keys of all their requests together,
+     * then run them (prefetch_collect). */
+    int nread = 0;
     for (int i = 0; i < n; i++) {
       int fd = events[i].data.fd;
       if (fd == srv.listen_fd || fd == srv.mc_listen_fd) {
@@ -320,7 +380,20 @@ int net_run(void) {
         if (client_write(c) != 0) continue;
         if (!c->paused) process_input(c); /* run what waited while the output drained */
       }
-      if ((events[i].events & EPOLLIN) && srv.by_fd[fd] == c && !c->paused) on_readable(c);
+      if ((events[i].events & EPOLLIN) && srv.by_fd[fd] == c && !c->paused && read_input(c)) read_fds[nread++] = fd;
+    }
+    /* In groups of clients whose keys' pages fit the cache together. */
+    for (int g = 0; g < nread;) {
+      int end = g;
+      while (end < nread && pf.nk < pf.limit) {
+        if (srv.by_fd[read_fds[end]] != NULL) prefetch_collect(srv.by_fd[read_fds[end]]);
+        end++;
+      }
+      prefetch_run();
+      for (; g < end; g++) {
+        struct client *c = srv.by_fd[read_fds[g]];
+        if (c != NULL && !c->paused) process_input(c);
+      }
     }
     flush_pending();
     if (srv.now_ms >= next_tick) {
