@@ -3,8 +3,10 @@
 # Debian package (cmake/cpack.cmake):
 #   lib     librum.so.0 and librum.so.0.1.0                                  -> librum0
 #   dev     headers, librum.so, librum.a, rum.pc, rum-static.pc, CMake package -> librum-dev
-#   server  rumd, rumd@.service, rumd(8), examples of /etc/rum                 -> rum-server
-#   tools   rumctl, rum-cluster, rum-bench, mem_test, hashtable, rum-lua       -> rum-tools
+#   server  rumd, rumd@.service, rumd(8), rum-kvs, rum-kvs@.service, rum-s3,
+#           examples -> rum-server
+#   tools   rumctl, rum-cluster, rum-bench, mem_test, hashtable, rum-lua,
+#           rum-run and librum-preload.so                                    -> rum-tools
 # A new program goes into RUM_PROGRAMS below with its component and gets a man page in
 # packaging/man/; the test install.coverage fails while a built program is missing here.
 include(CMakePackageConfigHelpers)
@@ -28,7 +30,9 @@ set(RUM_PROGRAMS
   mem_test    tools  1
   hashtable   tools  1
   rum-lua     tools  1
+  rum-run     tools  1
   rum-kvs     server 1
+  rum-s3      server 1
   rum-cluster tools  1)
 
 set(RUM_INSTALLED_PROGRAMS) # what install.coverage compares with the built programs
@@ -60,6 +64,11 @@ foreach(i RANGE 0 ${last} 3)
   list(APPEND RUM_INSTALLED_PROGRAMS ${program})
   rum_install_man(${program} ${section} ${component})
 endforeach()
+
+# librum-preload.so goes where rum-run looks for it: LIBDIR, seen from BINDIR.
+if(TARGET rum-preload)
+  install(TARGETS rum-preload LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT tools)
+endif()
 
 # ---- the library ----
 if(TARGET rum)
@@ -122,6 +131,9 @@ endif()
 set(RUM_UNITS)
 if(TARGET rumd)
   list(APPEND RUM_UNITS rumd@.service server)
+endif()
+if(TARGET rum-kvs)
+  list(APPEND RUM_UNITS rum-kvs@.service server)
 endif()
 list(LENGTH RUM_UNITS n)
 if(n GREATER 0)

@@ -4,12 +4,15 @@
 set -euo pipefail
 
 RUM_PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev valgrind
   libssl-dev libcmocka-dev libxxhash-dev libdpdk-dev dpdk
   liblua5.4-dev lua5.4 libreadline-dev
-  redis-tools redis-server s3cmd
+  redis-tools redis-server s3cmd memcached
+  libmicrohttpd-dev libxml2-dev awscli nginx
   iproute2 iptables procps python3
   dpkg-dev file strace systemd
+  sqlite3 xz-utils g++ bc time
+  dpkg-dev file strace systemd gnuplot-nox
 )
 
 missing=()

@@ -28,6 +28,10 @@ struct rum_node_status {
   uint64_t bytes_in, bytes_out;
   uint64_t retransmits;  /* duplicate requests received (peers' retransmissions) */
   uint64_t drops, auth_drops, reclaims, errors;
+  /* Requests refused by the node's access control: another session's region, an unknown
+   * region id, a page past a region's end, more pages than one message may carry, the
+   * client's memory quota (rumd --client-quota-mb). */
+  uint64_t access_denied, no_region, out_of_range, oversized, quota_denied;
   uint32_t npeers;
   struct {
     uint32_t id;
@@ -40,7 +44,7 @@ struct rum_region_info {
   uint64_t region_id;
   uint64_t size;
   uint64_t bytes_stored;  /* bytes of pages this node holds for it */
-  uint64_t owner_session; /* 0 for named regions */
+  uint64_t owner_session; /* top 32 bits of the owner session (the rest withheld); 0 for named regions */
   uint32_t owner_id;
   int named;
   int pinned;

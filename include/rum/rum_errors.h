@@ -26,6 +26,8 @@
   X(RUM_EMSGSIZE, -EMSGSIZE, "message too large")                                   \
   X(RUM_ENOTSUP, -ENOTSUP, "operation not supported")                               \
   X(RUM_EIO, -EIO, "input/output error")                                            \
+  X(RUM_EPERM, -EPERM, "region belongs to another client session")                  \
+  X(RUM_EDQUOT, -EDQUOT, "client memory quota on the node reached (--client-quota-mb)") \
   X(RUM_EPROTO, -1000, "malformed or unexpected protocol message")                  \
   X(RUM_EAUTH, -1001, "packet failed authentication (wrong or missing cluster key)") \
   X(RUM_ECONFIG, -1002, "bad configuration")                                        \

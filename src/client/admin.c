@@ -157,6 +157,11 @@ int rum_admin_stat(struct rum_admin *a, uint32_t node_id, int timeout_ms, struct
   out->auth_drops = m.auth_drops;
   out->reclaims = m.reclaims;
   out->errors = m.errors;
+  out->access_denied = m.access_denied;
+  out->no_region = m.no_region;
+  out->out_of_range = m.out_of_range;
+  out->oversized = m.oversized;
+  out->quota_denied = m.quota_denied;
   out->npeers = m.npeers < RUM_ADMIN_MAX_PEERS ? m.npeers : RUM_ADMIN_MAX_PEERS;
   for (uint32_t i = 0; i < out->npeers; i++) {
     out->peers[i].id = m.peers[i].node_id;

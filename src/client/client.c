@@ -20,7 +20,10 @@ int rum__errno_of(int code) {
   switch (code) {
   case RUM_ENOMEM:
   case RUM_ENOSPC:
+  case RUM_EDQUOT: /* this client's quota on a node: to the program, memory ran out */
     return ENOMEM;
+  case RUM_EPERM:
+    return EPERM;
   case RUM_EINVAL:
     return EINVAL;
   case RUM_EEXIST:
@@ -128,7 +131,7 @@ err_free:
 
 int rum__client_destroy(struct rum_client *cl) {
   if (cl == NULL) return 0;
-  int rc = rum__client_sync(cl);
+  int rc = cl->discard_at_destroy ? 0 : rum__client_sync(cl);
   if (rc != 0) RUM_LOG_E("shutdown: some dirty pages could not be written back: %s", rum_strerror(rc));
   /* The heap's bookkeeping goes first, then every region (its heap regions too):
    * leased ones are freed on the nodes, named ones stay there (detached). */

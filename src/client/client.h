@@ -81,6 +81,8 @@ struct rum_client {
   _Atomic uint64_t id_state;  /* region id generator */
   _Atomic uint64_t bytes_requested; /* for overhead figures */
   bool handler_installed;
+  bool discard_at_destroy;    /* destroy drops dirty pages instead of writing them back
+                                 (librum-preload at exit: the heap dies with the program) */
   struct rum_region **named;  /* attached named regions (under named_lock) */
   size_t nnamed, named_cap;
 };

@@ -141,3 +141,23 @@ char *rum__fmt_hex(char *p, char *end, uint64_t v) {
   *p = '\0';
   return p;
 }
+
+int rum__fault_signal(void) {
+  struct rum_fault_backend *b = atomic_load(&route.backend);
+  return b != NULL ? b->signo : 0;
+}
+
+int rum__fault_chain(int sig, const struct sigaction *act, struct sigaction *old) {
+  struct rum_fault_backend *b = atomic_load(&route.backend);
+  if (b == NULL || sig != b->signo) return 0;
+  /* Block the signal while the chained handler changes, so that a fault outside grid
+   * memory on this thread never sees it half copied. */
+  sigset_t set, saved;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, &saved);
+  if (old != NULL) *old = route.previous;
+  if (act != NULL) route.previous = *act;
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  return 1;
+}

@@ -7,6 +7,7 @@
 #include <rum/rum.h>
 
 #include "client/client.h"
+#include "client/hooks.h"
 #include "client/remote.h"
 #include "util/log.h"
 
@@ -53,6 +54,19 @@ int rum_shutdown(void) {
   rum__net_close(g_net);
   g_net = NULL;
   return rc;
+}
+
+struct rum_client *rum__client_current(void) { return atomic_load(&g_client); }
+
+void rum__client_forget(void) {
+  atomic_store(&g_client, NULL);
+  g_net = NULL;
+}
+
+int rum__shutdown_discarding(void) {
+  struct rum_client *cl = atomic_load(&g_client);
+  if (cl != NULL) cl->discard_at_destroy = true;
+  return rum_shutdown();
 }
 
 static struct rum_client *client_or_errno(void) {

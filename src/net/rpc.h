@@ -170,6 +170,7 @@ struct rum_rpc_stats {
   uint64_t drops;          /* frames dropped: malformed, unexpected */
   uint64_t auth_drops;     /* frames dropped: bad or missing MAC */
   uint64_t busy_drops;     /* requests dropped: no reassembly slot free */
+  uint64_t sessions_restored; /* sessions seen again after being pushed out (rpc_server.c) */
   uint64_t frames_in, frames_out;
   uint64_t bytes_in, bytes_out; /* payload bytes of messages */
   uint64_t srtt_ns;        /* smoothed round trip of the last peer that answered */

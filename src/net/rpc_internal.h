@@ -69,6 +69,15 @@ struct session_state {
   struct cached_reply replies[RPC_REPLY_CACHE];
 };
 
+/* What the server still knows of a session it pushed out of its table (or was told
+ * to forget): the highest seq it completed. Without it a replayed frame of that
+ * session would find a fresh window and run again. */
+struct session_tombstone {
+  uint64_t session;
+  uint64_t highest;
+};
+enum { RPC_TOMBSTONES = 4096 }; /* direct-mapped by session: 64 KiB */
+
 /* An incoming request being reassembled. */
 struct reassembly {
   bool used;
@@ -99,6 +108,7 @@ struct rum_rpc {
   /* Server side (only when cfg.server_slots > 0). */
   unsigned nsessions;
   struct session_state *sessions;
+  struct session_tombstone *tombstones; /* RPC_TOMBSTONES entries */
   unsigned nreassembly;
   struct reassembly *reassembly;
   struct rum_rpc_reply *reply; /* scratch for the handler */

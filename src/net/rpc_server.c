@@ -24,10 +24,12 @@ int rum__rpc_server_init(struct rum_rpc *rpc) {
   if (rpc->cfg.handler == NULL) return RUM_EINVAL;
   rpc->nsessions = rpc->cfg.server_sessions ? rpc->cfg.server_sessions : 256;
   rpc->sessions = calloc(rpc->nsessions, sizeof *rpc->sessions);
+  rpc->tombstones = calloc(RPC_TOMBSTONES, sizeof *rpc->tombstones);
   rpc->nreassembly = rpc->cfg.server_slots;
   rpc->reassembly = calloc(rpc->nreassembly, sizeof *rpc->reassembly);
   rpc->reply = calloc(1, sizeof *rpc->reply);
-  if (rpc->sessions == NULL || rpc->reassembly == NULL || rpc->reply == NULL) return RUM_ENOMEM;
+  if (rpc->sessions == NULL || rpc->tombstones == NULL || rpc->reassembly == NULL || rpc->reply == NULL)
+    return RUM_ENOMEM;
   for (unsigned i = 0; i < rpc->nreassembly; i++) {
     rpc->reassembly[i].buffer = malloc(RUM_WIRE_MAX_MSG);
     if (rpc->reassembly[i].buffer == NULL) return RUM_ENOMEM;
@@ -41,10 +43,29 @@ void rum__rpc_server_uninit(struct rum_rpc *rpc) {
   }
   free(rpc->reassembly);
   free(rpc->sessions);
+  free(rpc->tombstones);
   free(rpc->reply);
   rpc->reassembly = NULL;
   rpc->sessions = NULL;
+  rpc->tombstones = NULL;
   rpc->reply = NULL;
+}
+
+static void tombstone_put(struct rum_rpc *rpc, const struct session_state *s) {
+  struct session_tombstone *t = &rpc->tombstones[s->session % RPC_TOMBSTONES];
+  t->session = s->session;
+  t->highest = s->highest;
+}
+
+/* A session seen before comes back with every seq up to its highest taken as done: a
+ * request of it that was in flight when it was pushed out goes unanswered (its caller
+ * times out) rather than risk running a replayed or duplicated request twice. */
+static void tombstone_restore(struct rum_rpc *rpc, struct session_state *s) {
+  struct session_tombstone *t = &rpc->tombstones[s->session % RPC_TOMBSTONES];
+  if (t->session != s->session) return;
+  s->highest = t->highest;
+  memset(s->done, 0xff, sizeof s->done);
+  rpc->stats.sessions_restored++;
 }
 
 /* Find the session's state, creating it (evicting the least recently used) if new. */
@@ -66,17 +87,22 @@ static struct session_state *session_get(struct rum_rpc *rpc, uint64_t session, 
   if (victim->session != 0) {
     RUM_LOG_W("rpc: session table full; forgetting session %016llx",
               (unsigned long long)victim->session);
+    tombstone_put(rpc, victim);
   }
   memset(victim, 0, sizeof *victim);
   victim->session = session;
   victim->last_used_ns = now;
+  tombstone_restore(rpc, victim);
   return victim;
 }
 
 void rum__rpc_forget_session(struct rum_rpc *rpc, uint64_t session) {
   rum__spin_lock(&rpc->io_lock);
   for (unsigned i = 0; rpc->sessions != NULL && i < rpc->nsessions; i++) {
-    if (rpc->sessions[i].session == session) memset(&rpc->sessions[i], 0, sizeof rpc->sessions[i]);
+    if (rpc->sessions[i].session == session) {
+      tombstone_put(rpc, &rpc->sessions[i]);
+      memset(&rpc->sessions[i], 0, sizeof rpc->sessions[i]);
+    }
   }
   rum__spin_unlock(&rpc->io_lock);
 }

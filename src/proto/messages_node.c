@@ -38,6 +38,11 @@ int rum__wire_encode_stat_resp(uint8_t *buf, size_t cap, const struct rum_msg_st
   rum__w_u64(&w, m->auth_drops);
   rum__w_u64(&w, m->reclaims);
   rum__w_u64(&w, m->errors);
+  rum__w_u64(&w, m->access_denied);
+  rum__w_u64(&w, m->no_region);
+  rum__w_u64(&w, m->out_of_range);
+  rum__w_u64(&w, m->oversized);
+  rum__w_u64(&w, m->quota_denied);
   for (uint32_t i = 0; i < m->npeers; i++) {
     rum__w_u32(&w, m->peers[i].node_id);
     rum__w_u32(&w, m->peers[i].up);
@@ -67,6 +72,11 @@ int rum__wire_decode_stat_resp(const uint8_t *buf, size_t len, struct rum_msg_st
   m->auth_drops = rum__r_u64(&r);
   m->reclaims = rum__r_u64(&r);
   m->errors = rum__r_u64(&r);
+  m->access_denied = rum__r_u64(&r);
+  m->no_region = rum__r_u64(&r);
+  m->out_of_range = rum__r_u64(&r);
+  m->oversized = rum__r_u64(&r);
+  m->quota_denied = rum__r_u64(&r);
   for (uint32_t i = 0; i < m->npeers; i++) {
     m->peers[i].node_id = rum__r_u32(&r);
     m->peers[i].up = rum__r_u32(&r);

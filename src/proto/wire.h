@@ -225,6 +225,12 @@ struct rum_msg_stat_resp {
   uint64_t auth_drops;
   uint64_t reclaims;     /* regions reclaimed from expired leases */
   uint64_t errors;       /* error replies sent */
+  /* Requests refused by access control (src/server/ownership.h, quota.h). */
+  uint64_t access_denied; /* another session's leased region (RUM_EPERM) */
+  uint64_t no_region;     /* unknown (e.g. forged) region id */
+  uint64_t out_of_range;  /* a page past a region's end */
+  uint64_t oversized;     /* more pages than one READ/WRITE/DISCARD may carry */
+  uint64_t quota_denied;  /* past the client's --client-quota-mb (RUM_EDQUOT) */
   struct {
     uint32_t node_id;
     uint32_t up;         /* 1 if heard from within the failure timeout */
@@ -295,7 +301,7 @@ struct rum_msg_regions_resp {
     uint64_t region_id;
     uint64_t size;
     uint64_t bytes_stored;  /* bytes of pages this node holds for it */
-    uint64_t owner_session; /* 0 for named regions */
+    uint64_t owner_session; /* the owner session's top 32 bits, low ones zero; 0 for named */
     uint32_t owner_id;
     uint32_t flags;
     uint16_t name_len;

@@ -8,6 +8,7 @@
 
 #include <rum/rum_errors.h>
 
+#include "server/quota.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -30,6 +31,7 @@ struct rum_server {
   uint64_t start_ms;
   bool zero_copy_reads;
   struct rum_server_stats stats;
+  struct rum_quota quota;
   struct rum_rpc_stats rpc_stats; /* as of the loop's last look */
   struct rum_msg_regions_resp regions_scratch; /* 9 KiB each: kept off the stack */
   struct rum_region_info list_scratch[RUM_WIRE_MAX_REGIONS_LIST];
@@ -54,6 +56,7 @@ int rum__server_create(const struct rum_server_config *cfg, struct rum_server **
     return RUM_ENOMEM;
   }
   s->start_ms = s->cfg.clock_ms(s->cfg.clock_ctx);
+  s->quota = (struct rum_quota){.bytes = cfg->client_quota_bytes, .node_id = cfg->node_id};
   s->zero_copy_reads = true;
   *out = s;
   return 0;
@@ -106,10 +109,16 @@ const char *rum__server_type_name(unsigned type) {
     }                                                                                  \
   } while (0)
 
-static void reply_malformed(const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
+static void reply_malformed(struct rum_server *s, const struct rum_rpc_request *req,
+                            struct rum_rpc_reply *reply) {
+  rum__ownership_malformed(&s->stats.access, req);
   rum__rpc_reply_error(reply, RUM_EPROTO, "malformed %s request (%u bytes)",
                        rum__server_type_name(req->type), req->len);
 }
+
+/* The request's session may use the region (ownership.h); else answered and counted. */
+#define OWNED(s, req, id, what, info, reply) \
+  rum__ownership_check((s)->cfg.store, &(s)->stats.access, (s)->cfg.node_id, (req), (id), (what), (info), (reply))
 
 static void reply_no_region(struct rum_server *s, struct rum_rpc_reply *reply, uint64_t id) {
   rum__rpc_reply_error(reply, RUM_ENOENT, "no region %016llx on node %u", (unsigned long long)id,
@@ -143,7 +152,7 @@ static void on_hello(struct rum_server *s, const struct rum_rpc_request *req,
                      struct rum_rpc_reply *reply, uint64_t now) {
   struct rum_msg_hello_req m;
   if (rum__wire_decode_hello_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
   if (m.proto_version != RUM_WIRE_VERSION) {
@@ -179,7 +188,7 @@ static void on_alloc(struct rum_server *s, const struct rum_rpc_request *req,
                      struct rum_rpc_reply *reply) {
   struct rum_msg_alloc_req m;
   if (rum__wire_decode_alloc_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
   struct rum_store_alloc a = {
@@ -187,6 +196,11 @@ static void on_alloc(struct rum_server *s, const struct rum_rpc_request *req,
       .name_len = m.name_len,
       .owner_id = req->sender, .owner_session = req->session,
   };
+  struct rum_region_info old; /* an existing id: a retry or EEXIST, the store decides */
+  if (rum__page_store_lookup(s->cfg.store, m.region_id, &old) != 0 &&
+      !rum__quota_allows(&s->quota, s->cfg.store, &s->stats.access, req, NULL,
+                         rum__quota_reserve_bytes(m.reserve, m.size), reply))
+    return;
   int rc = rum__page_store_alloc(s->cfg.store, &a);
   if (rc == RUM_EEXIST) {
     if (m.flags & RUM_REGION_F_NAMED) {
@@ -216,9 +230,11 @@ static void on_alloc(struct rum_server *s, const struct rum_rpc_request *req,
 static void on_free(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
   struct rum_msg_free_req m;
   if (rum__wire_decode_free_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
+  struct rum_region_info info;
+  if (!OWNED(s, req, m.region_id, "free", &info, reply)) return;
   int rc = rum__page_store_free(s->cfg.store, m.region_id);
   if (rc != 0) {
     reply_store_error(s, reply, rc, m.region_id);
@@ -230,9 +246,13 @@ static void on_free(struct rum_server *s, const struct rum_rpc_request *req, str
 static void on_read(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
   struct rum_msg_read_req m;
   if (rum__wire_decode_read_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
+  struct rum_region_info owned;
+  if (!OWNED(s, req, m.region_id, "read", &owned, reply) ||
+      !rum__ownership_pages(&s->stats.access, &owned, m.first_page, m.npages, reply))
+    return;
   const uint8_t *pages[RUM_WIRE_MAX_PAGES];
   int rc = rum__page_store_read(s->cfg.store, m.region_id, m.first_page, m.npages, pages);
   if (rc == RUM_EINVAL) {
@@ -277,9 +297,16 @@ static void on_read(struct rum_server *s, const struct rum_rpc_request *req, str
 static void on_write(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
   struct rum_msg_write_req m;
   if (rum__wire_decode_write_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
+  struct rum_region_info info;
+  if (!OWNED(s, req, m.region_id, "write", &info, reply)) return;
+  for (uint32_t i = 0; i < m.npages; i++)
+    if (!rum__ownership_pages(&s->stats.access, &info, m.page_index[i], 1, reply)) return;
+  if (!rum__quota_allows_write(&s->quota, s->cfg.store, &s->stats.access, req, &info, m.npages,
+                               m.page_index, reply))
+    return;
   int rc = rum__page_store_write(s->cfg.store, m.region_id, m.npages, m.page_index, m.data);
   if (rc == RUM_EINVAL) {
     rum__rpc_reply_error(reply, RUM_EINVAL, "WRITE to region %016llx names a page past its end",
@@ -318,6 +345,11 @@ static void on_stat(struct rum_server *s, struct rum_rpc_reply *reply, uint64_t 
   r.auth_drops = s->rpc_stats.auth_drops;
   r.reclaims = ls.reclaimed_regions;
   r.errors = s->stats.errors_total;
+  r.access_denied = s->stats.access.denied;
+  r.no_region = s->stats.access.no_region;
+  r.out_of_range = s->stats.access.out_of_range;
+  r.oversized = s->stats.access.oversized;
+  r.quota_denied = s->stats.access.quota;
   REPLY_SMALL(reply, RUM_MSG_STAT, rum__wire_encode_stat_resp, &r);
 }
 
@@ -325,7 +357,7 @@ static void on_heartbeat(struct rum_server *s, const struct rum_rpc_request *req
                          struct rum_rpc_reply *reply, uint64_t now) {
   struct rum_msg_heartbeat_req m;
   if (rum__wire_decode_heartbeat_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
   if ((m.flags & RUM_HELLO_F_NODE) && s->cfg.peers != NULL) rum__peers_heard(s->cfg.peers, req->sender, now);
@@ -349,7 +381,7 @@ static void on_attach(struct rum_server *s, const struct rum_rpc_request *req,
                       struct rum_rpc_reply *reply) {
   struct rum_msg_attach_req m;
   if (rum__wire_decode_attach_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
   struct rum_region_info info;
@@ -366,9 +398,15 @@ static void on_resize(struct rum_server *s, const struct rum_rpc_request *req,
                       struct rum_rpc_reply *reply) {
   struct rum_msg_resize_req m;
   if (rum__wire_decode_resize_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
+  struct rum_region_info info;
+  if (!OWNED(s, req, m.region_id, "resize", &info, reply)) return;
+  uint64_t kept = rum__quota_reserve_bytes(info.bytes_stored, m.new_size); /* pages left */
+  uint64_t want = rum__quota_reserve_bytes(m.reserve, m.new_size);
+  if (!rum__quota_allows(&s->quota, s->cfg.store, &s->stats.access, req, &info, kept > want ? kept : want, reply))
+    return;
   int rc = rum__page_store_resize(s->cfg.store, m.region_id, m.new_size, m.reserve);
   if (rc != 0) {
     reply_store_error(s, reply, rc, m.region_id);
@@ -381,14 +419,14 @@ static void on_resize(struct rum_server *s, const struct rum_rpc_request *req,
 static void on_discard(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
   struct rum_msg_discard_req m;
   if (rum__wire_decode_discard_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
   struct rum_region_info info;
-  int rc = rum__page_store_lookup(s->cfg.store, m.region_id, &info);
-  uint64_t limit = info.size / RUM_PAGE_SIZE + (info.size % RUM_PAGE_SIZE != 0);
-  for (uint32_t i = 0; rc == 0 && i < m.nranges; i++)
-    if (m.ranges[i].first_page > limit || m.ranges[i].npages > limit - m.ranges[i].first_page) rc = RUM_EINVAL;
+  if (!OWNED(s, req, m.region_id, "discard pages of", &info, reply)) return;
+  for (uint32_t i = 0; i < m.nranges; i++)
+    if (!rum__ownership_pages(&s->stats.access, &info, m.ranges[i].first_page, m.ranges[i].npages, reply)) return;
+  int rc = 0;
   for (uint32_t i = 0; rc == 0 && i < m.nranges; i++)
     rc = rum__page_store_discard(s->cfg.store, m.region_id, m.ranges[i].first_page, m.ranges[i].npages);
   if (rc != 0) {
@@ -401,9 +439,17 @@ static void on_discard(struct rum_server *s, const struct rum_rpc_request *req, 
 static void on_copy(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
   struct rum_msg_copy_req m;
   if (rum__wire_decode_copy_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
+  struct rum_region_info src, dst;
+  if (!OWNED(s, req, m.src_region, "copy from", &src, reply) || !OWNED(s, req, m.dst_region, "copy into", &dst, reply))
+    return;
+  /* At most npages pages more in dst (an upper bound: the quota errs on refusing). */
+  uint64_t grown = dst.bytes_stored + (m.npages < (UINT64_MAX >> 13) ? m.npages * RUM_PAGE_SIZE : UINT64_MAX >> 1);
+  if (grown > dst.reserved &&
+      !rum__quota_allows(&s->quota, s->cfg.store, &s->stats.access, req, &dst, grown, reply))
+    return;
   int rc = rum__page_store_copy(s->cfg.store, m.src_region, m.dst_region, m.first_page, m.npages);
   if (rc == RUM_ENOENT) {
     struct rum_region_info info;
@@ -429,7 +475,7 @@ static void on_regions(struct rum_server *s, const struct rum_rpc_request *req,
                        struct rum_rpc_reply *reply) {
   struct rum_msg_regions_req m;
   if (rum__wire_decode_regions_req(req->payload, req->len, &m) != 0) {
-    reply_malformed(req, reply);
+    reply_malformed(s, req, reply);
     return;
   }
   struct rum_region_info *infos = s->list_scratch;
@@ -445,7 +491,7 @@ static void on_regions(struct rum_server *s, const struct rum_rpc_request *req,
     r->entries[i].region_id = infos[i].id;
     r->entries[i].size = infos[i].size;
     r->entries[i].bytes_stored = infos[i].bytes_stored;
-    r->entries[i].owner_session = named ? 0 : infos[i].owner_session;
+    r->entries[i].owner_session = named ? 0 : rum__ownership_listed_session(infos[i].owner_session);
     r->entries[i].owner_id = infos[i].owner_id;
     r->entries[i].flags = infos[i].flags;
     r->entries[i].name_len = infos[i].name_len;

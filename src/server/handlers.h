@@ -18,6 +18,7 @@
 #include "net/rpc.h"
 #include "proto/wire.h"
 #include "server/lease.h"
+#include "server/ownership.h"
 #include "server/page_store.h"
 #include "server/peers.h"
 
@@ -28,6 +29,7 @@ struct rum_server_config {
   struct rum_page_store *store; /* borrowed; must outlive the server */
   struct rum_lease_table *leases; /* borrowed; must outlive the server */
   struct rum_peers *peers;      /* borrowed, may be NULL: node heartbeats feed it */
+  uint64_t client_quota_bytes;  /* per client session on this node; 0 = none (quota.h) */
   /* Milliseconds on a monotonic clock; NULL = CLOCK_MONOTONIC. Tests pass their own. */
   uint64_t (*clock_ms)(void *ctx);
   void *clock_ctx;
@@ -42,6 +44,7 @@ struct rum_server_stats {
   uint64_t requests_total, errors_total;
   uint64_t lease_rejects;                   /* requests refused with RUM_ELEASE */
   uint64_t read_copies;                     /* READ replies that could not be zero-copy */
+  struct rum_access_stats access;           /* refused by ownership.c and quota.c */
 };
 
 struct rum_server;

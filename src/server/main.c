@@ -51,6 +51,8 @@ struct options {
   uint32_t mtu;             /* 0: from machines.csv, then the transport's default */
   const char *key_file;     /* NULL: from machines.csv */
   const char *pid_file;
+  bool require_key;         /* refuse to start without a cluster key */
+  uint64_t client_quota_mb; /* per client session; 0 = none */
   bool log_level_set;
   enum rum_log_level log_level;
 };
@@ -75,6 +77,10 @@ static void usage(FILE *out) {
           "                       transport's: 65000 on loopback, 1472 otherwise)\n"
           "  --key-file PATH      cluster key (64 hex digits or 32 bytes): every frame is then\n"
           "                       authenticated (default: key_file in FILE, else none)\n"
+          "  --require-key        refuse to start without a cluster key (without one, anyone who\n"
+          "                       can reach the port can read and write this node's memory)\n"
+          "  --client-quota-mb M  a client session may commit at most M MiB here; allocations\n"
+          "                       past it fail with ENOMEM on that client (default: no quota)\n"
           "  --pid-file PATH      write the process id here once listening; removed at exit\n"
           "  --help               show this text and exit\n"
           "\n"
@@ -120,7 +126,7 @@ static uint64_t parse_number(const char *flag, const char *text, uint64_t min, u
 
 static void parse_options(int argc, char **argv, struct options *o) {
   enum { OPT_MACHINES = 256, OPT_ID, OPT_MEMORY, OPT_LEASE, OPT_LOG, OPT_TRANSPORT, OPT_DPDK,
-         OPT_MTU, OPT_KEY, OPT_PID, OPT_HELP };
+         OPT_MTU, OPT_KEY, OPT_PID, OPT_REQUIRE_KEY, OPT_QUOTA, OPT_HELP };
   static const struct option longopts[] = {
       {"machines", required_argument, NULL, OPT_MACHINES},
       {"id", required_argument, NULL, OPT_ID},
@@ -132,6 +138,8 @@ static void parse_options(int argc, char **argv, struct options *o) {
       {"mtu", required_argument, NULL, OPT_MTU},
       {"key-file", required_argument, NULL, OPT_KEY},
       {"pid-file", required_argument, NULL, OPT_PID},
+      {"require-key", no_argument, NULL, OPT_REQUIRE_KEY},
+      {"client-quota-mb", required_argument, NULL, OPT_QUOTA},
       {"help", no_argument, NULL, OPT_HELP},
       {NULL, 0, NULL, 0},
   };
@@ -163,6 +171,8 @@ static void parse_options(int argc, char **argv, struct options *o) {
     case OPT_MTU: o->mtu = (uint32_t)parse_number("--mtu", optarg, RUM_WIRE_MIN_MTU, RUM_WIRE_MAX_FRAME); break;
     case OPT_KEY: o->key_file = optarg; break;
     case OPT_PID: o->pid_file = optarg; break;
+    case OPT_REQUIRE_KEY: o->require_key = true; break;
+    case OPT_QUOTA: o->client_quota_mb = parse_number("--client-quota-mb", optarg, 1, MAX_MEMORY_MB); break;
     case OPT_HELP:
     case 'h':
       usage(stdout);
@@ -262,6 +272,8 @@ static void load_config(const struct options *o, struct node *n) {
     rum__wire_key_init(&n->key, raw);
     explicit_bzero(raw, sizeof raw);
     n->has_key = true;
+  } else if (o->require_key) {
+    die_config("--require-key: no cluster key (give --key-file PATH or key_file= in %s)", o->machines);
   }
 }
 
@@ -290,6 +302,7 @@ static int node_open(const struct options *o, struct node *n) {
   struct rum_server_config sc = {
       .node_id = n->self->id, .incarnation = random_nonzero(), .mtu = n->transport->mtu,
       .store = n->store, .leases = n->leases, .peers = n->peers,
+      .client_quota_bytes = o->client_quota_mb << 20,
   };
   rc = rum__server_create(&sc, &n->server);
   if (rc != 0) return rc;
@@ -395,6 +408,11 @@ int main(int argc, char **argv) {
   log_always("node %u listening on %s:%u (%s, mtu %u, %" PRIu64 " MiB, lease %u ms%s)", n.self->id, addr,
              n.transport->local.port, n.transport->ops->name, n.transport->mtu, o.memory_mb, n.lease_ms,
              n.has_key ? ", frames authenticated" : "");
+  if (!n.has_key)
+    RUM_LOG_W("no cluster key: anyone who can reach %s:%u can read and write this node's memory "
+              "(set key_file in %s, or --key-file; --require-key refuses to start without one)",
+              addr, n.transport->local.port, o.machines);
+  if (o.client_quota_mb != 0) log_always("client quota: %" PRIu64 " MiB per client session", o.client_quota_mb);
 
   serve(&n);
 

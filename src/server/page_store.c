@@ -245,6 +245,7 @@ int rum__page_store_free(struct rum_page_store *s, uint64_t id) {
 static void region_describe(const struct region *r, struct rum_region_info *out) {
   *out = r->info;
   out->bytes_stored = r->pages.npages * RUM_STORE_PAGE_SIZE;
+  out->reserved = r->reserved;
 }
 
 int rum__page_store_lookup(const struct rum_page_store *s, uint64_t id,
@@ -381,6 +382,15 @@ size_t rum__page_store_count_owner(const struct rum_page_store *s, uint32_t id,
   size_t n = 0;
   for (size_t i = 0; i < s->nregions; i++) n += owned_by(s->all[i], id, session);
   return n;
+}
+
+uint64_t rum__page_store_owner_bytes(const struct rum_page_store *s, uint32_t id, uint64_t session) {
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < s->nregions; i++) {
+    const struct region *r = s->all[i];
+    if (owned_by(r, id, session)) bytes += r->pages.npages * RUM_STORE_PAGE_SIZE + region_slack(r);
+  }
+  return bytes;
 }
 
 void rum__page_store_stats(const struct rum_page_store *s, struct rum_page_store_stats *out) {

@@ -56,6 +56,7 @@ struct rum_region_info {
   uint32_t owner_id;       /* sender id of the client that allocated it */
   uint64_t owner_session;  /* that client's session */
   uint64_t bytes_stored;   /* pages held here * RUM_STORE_PAGE_SIZE */
+  uint64_t reserved;       /* bytes committed at ALLOC/RESIZE (page multiple) */
   uint16_t name_len;
   char name[RUM_STORE_NAME_MAX + 1]; /* NUL-terminated; "" unless named */
 };
@@ -158,6 +159,11 @@ size_t rum__page_store_reclaim_owner(struct rum_page_store *store, uint32_t owne
 /* Number of regions (any kind) owned by (owner_id, owner_session). */
 size_t rum__page_store_count_owner(const struct rum_page_store *store, uint32_t owner_id,
                                    uint64_t owner_session);
+
+/* Bytes committed to regions (any kind) owned by (owner_id, owner_session): stored pages
+ * plus unfilled reservations, as the memory limit counts them. O(regions). */
+uint64_t rum__page_store_owner_bytes(const struct rum_page_store *store, uint32_t owner_id,
+                                     uint64_t owner_session);
 
 void rum__page_store_stats(const struct rum_page_store *store, struct rum_page_store_stats *out);
 

@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <time.h>
 
+__thread int rum__thread_internal __attribute__((tls_model("initial-exec")));
+
 static void *ticker_main(void *arg) {
   struct rum_ticker *t = arg;
+  rum__thread_internal = 1;
   pthread_mutex_lock(&t->lock);
   while (!t->stop) {
     struct timespec until;

@@ -20,6 +20,13 @@ struct rum_ticker {
   bool stop, running;
 };
 
+/* Non-zero on threads that run librum's own code: every ticker thread sets it at
+ * start, and librum-preload (src/preload) raises it around its calls into librum, so
+ * that the allocations librum makes there go to the local allocator, never back into
+ * grid memory (which would recurse into the heap's locks). Initial-exec TLS: reading
+ * it never allocates. */
+extern __thread int rum__thread_internal __attribute__((tls_model("initial-exec")));
+
 /* Run fn(ctx) every period_ms (>= 1) on a new thread. Returns 0 or a negative errno. */
 int rum__ticker_start(struct rum_ticker *t, uint32_t period_ms, void (*fn)(void *ctx), void *ctx);
 /* Stop and join the thread; a no-op if it is not running. */

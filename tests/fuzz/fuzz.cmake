@@ -29,7 +29,7 @@ endif()
 
 # More parsers of untrusted bytes, each a short run: machines.csv files, and frames
 # the dpdk transport receives. rum_fuzz_target(name harness sources...); committed
-# seeds, if any, in RUM_FUZZ_SEEDS_<name>.
+# seeds in tests/fuzz/corpus/<name>.
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   function(rum_fuzz_target name harness)
     set(corpus ${CMAKE_BINARY_DIR}/fuzz/corpus/${name})
@@ -40,9 +40,10 @@ if(CMAKE_C_COMPILER_ID MATCHES "Clang")
                            -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_libraries(fuzz_${name} PRIVATE rum_util PkgConfig::XXHASH PkgConfig::OPENSSL)
+    # New inputs go to the build tree's corpus; the committed seeds are read too.
     add_test(NAME fuzz.${name}
              COMMAND fuzz_${name} -max_total_time=15 -rss_limit_mb=1024
-                     -artifact_prefix=${artifacts}/ ${corpus} ${RUM_FUZZ_SEEDS_${name}})
+                     -artifact_prefix=${artifacts}/ ${corpus} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/corpus/${name})
     set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 120 LABELS fuzz)
   endfunction()
   rum_fuzz_target(machines fuzz_machines.c ${CMAKE_SOURCE_DIR}/src/cluster/machines.c
@@ -61,7 +62,6 @@ set_tests_properties(fuzz.proto_replay PROPERTIES TIMEOUT 60 LABELS fuzz)
 file(GLOB RUM_FUZZ_PAXOS_SOURCES ${CMAKE_SOURCE_DIR}/src/paxos/*.c)
 set(RUM_FUZZ_PAXOS_SEEDS ${CMAKE_CURRENT_LIST_DIR}/corpus/paxos)
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
-  set(RUM_FUZZ_SEEDS_paxos ${RUM_FUZZ_PAXOS_SEEDS})
   rum_fuzz_target(paxos fuzz_paxos.c ${RUM_FUZZ_PAXOS_SOURCES})
 endif()
 add_executable(fuzz_paxos_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_paxos.c ${CMAKE_CURRENT_LIST_DIR}/replay_main.c)

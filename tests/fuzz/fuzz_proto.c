@@ -82,7 +82,9 @@ static bool stat_eq(const struct rum_msg_stat_resp *x, const struct rum_msg_stat
             x->named_regions == y->named_regions && x->clients == y->clients &&
             x->bytes_in == y->bytes_in && x->bytes_out == y->bytes_out && x->retransmits == y->retransmits &&
             x->drops == y->drops && x->auth_drops == y->auth_drops && x->reclaims == y->reclaims &&
-            x->errors == y->errors && bytes_eq(x->requests, y->requests, sizeof x->requests);
+            x->errors == y->errors && x->access_denied == y->access_denied &&
+            x->no_region == y->no_region && x->out_of_range == y->out_of_range &&
+            x->oversized == y->oversized && x->quota_denied == y->quota_denied && bytes_eq(x->requests, y->requests, sizeof x->requests);
   for (uint32_t i = 0; eq && i < x->npeers; i++)
     eq = x->peers[i].node_id == y->peers[i].node_id && x->peers[i].up == y->peers[i].up &&
          x->peers[i].last_heard_ms == y->peers[i].last_heard_ms;

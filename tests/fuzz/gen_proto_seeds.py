@@ -64,6 +64,7 @@ def seeds():
     read_resp = struct.pack("<QQI", 0x1234, 8, 1) + pages(1, 3)
     write_req = struct.pack("<QIQ", 0x1234, 1, 9) + pages(1, 5)
     stat_fixed = [3, 2] + [77, 1000, 1 << 30, 1 << 20, 5, 1, 2] + list(range(15)) + [10, 20, 1, 2, 0, 0, 1]
+    stat_fixed += [3, 1, 2, 1, 4]  # access_denied, no_region, out_of_range, oversized, quota_denied
     stat_resp = (struct.pack("<II" + "Q" * (len(stat_fixed) - 2), *stat_fixed)
                  + struct.pack("<IIQ", 1, 1, 20) + struct.pack("<IIQ", 2, 0, 2**64 - 1))
     error = struct.pack("<iH", -1000, 9) + b"malformed"

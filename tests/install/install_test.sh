@@ -62,6 +62,10 @@ fi
 grep -q "^prefix=$prefix\$" "$pc" || fail "rum.pc does not name the prefix installed to"
 grep -q "^ExecStart=$prefix/bin/rumd " "$prefix/lib/systemd/system/rumd@.service" ||
   fail "rumd@.service does not start the installed rumd"
+if [[ -x $prefix/bin/rum-kvs ]]; then
+  grep -q "^ExecStart=$prefix/bin/rum-kvs --machines .* --store %i " "$prefix/lib/systemd/system/rum-kvs@.service" ||
+    fail "rum-kvs@.service missing or not starting the installed rum-kvs"
+fi
 
 step "DESTDIR=$tmp/dest cmake --install --prefix /opt/rum-destdir-check"
 DESTDIR=$tmp/dest cmake --install "$build" --prefix /opt/rum-destdir-check >"$tmp/destdir.log"

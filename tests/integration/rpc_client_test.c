@@ -36,27 +36,11 @@
 #include "proto/wire.h"
 #include "util/clock.h"
 
+#define TEST_PROGRAM "rpc_client_test"
+#include "check.h"
+
 enum { PS = RUM_PAGE_SIZE, CLIENT_ID = 4242 };
 
-#define CHECK(cond, ...)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-      fprintf(stderr, __VA_ARGS__);                                       \
-      fputc('\n', stderr);                                                \
-      exit(1);                                                            \
-    }                                                                     \
-  } while (0)
-
-static void say(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("rpc_client_test: ", stdout);
-  vprintf(fmt, ap);
-  fputc('\n', stdout);
-  fflush(stdout);
-  va_end(ap);
-}
 
 /* ---- an endpoint and the calls the client library will make ---- */
 

@@ -65,3 +65,23 @@ if(TARGET rumctl)
             -- python3 ${CMAKE_CURRENT_LIST_DIR}/garbage_frames.py ${CMAKE_BINARY_DIR}/bin 127.0.0.1 16320)
   set_tests_properties(rumd.garbage_frames PROPERTIES TIMEOUT 120 LABELS "integration;rumd")
 endif()
+
+# Access control, limits, quotas and replay (tests/integration/security_test.c): hand-built
+# frames on a raw socket. Ports 27000-27099.
+add_executable(security_test ${RUMD_IT_DIR}/security_test.c)
+target_link_libraries(security_test PRIVATE rum_cluster rum_proto rum_util)
+set_target_properties(security_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+function(security_test name base_port client_port cluster_args driver_args)
+  separate_arguments(cluster_list UNIX_COMMAND "${cluster_args}")
+  separate_arguments(driver_list UNIX_COMMAND "${driver_args}")
+  add_test(NAME rumd.security_${name}
+           COMMAND bash ${RUMD_WITH_CLUSTER} --base-port ${base_port} ${cluster_list} --
+                   $<TARGET_FILE:security_test> ${driver_list} --port ${client_port})
+  set_tests_properties(rumd.security_${name} PROPERTIES TIMEOUT 120 LABELS "integration;rumd;security"
+                       ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+endfunction()
+security_test(owner 27000 27090 "--nodes 1" "owner")
+security_test(limits 27010 27091 "--nodes 1" "limits")
+security_test(quota 27020 27092 "--nodes 1 --rumd-arg --client-quota-mb --rumd-arg 8" "quota --quota-mb 8")
+security_test(replay 27030 27093 "--nodes 1 --rumd-arg --key-file --rumd-arg ${RUMD_TEST_KEY}"
+              "replay --key-file ${RUMD_TEST_KEY}")

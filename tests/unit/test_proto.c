@@ -64,6 +64,9 @@ static struct rum_msg_alloc_req s_alloc_plain(void) {
 static struct rum_msg_stat_resp s_stat;
 static struct rum_msg_regions_resp s_regions;
 
+/* A STAT reply's bytes before its peers: 2 u32, 7 u64, the requests, 12 u64 counters. */
+enum { STAT_FIXED = 8 + 8 * (7 + RUM_MSG_TYPE_MAX + 1 + 12) };
+
 static void build_stat(uint32_t npeers) {
   memset(&s_stat, 0, sizeof s_stat);
   s_stat.node_id = 3;
@@ -83,6 +86,11 @@ static void build_stat(uint32_t npeers) {
   s_stat.auth_drops = 5;
   s_stat.reclaims = 6;
   s_stat.errors = 7;
+  s_stat.access_denied = 8;
+  s_stat.no_region = 9;
+  s_stat.out_of_range = 10;
+  s_stat.oversized = 11;
+  s_stat.quota_denied = 12;
   for (uint32_t i = 0; i < npeers; i++) {
     s_stat.peers[i].node_id = 10 + i;
     s_stat.peers[i].up = i % 2;

@@ -265,7 +265,9 @@ static struct fixture *fixture_new(uint32_t mtu, double drop, double dup, double
   fx->server_link = (struct fake_link){drop, dup, reorder, 67890, 0, 0};
   fx->ct = fake_new(fx->to_client, fx->to_server, &fx->client_link, 5000, mtu);
   fx->st = fake_new(fx->to_server, fx->to_client, &fx->server_link, 6000, mtu);
-  struct rum_rpc_config ccfg = {.self_id = 100, .session = 0xc1, .key = ckey, .timeout_ms = 2000,
+  struct rum_rpc_config ccfg = {.self_id = 100, .session = 0xc1, .key = ckey,
+                               /* valgrind runs 20-50x slower: lossy calls need longer */
+                               .timeout_ms = getenv("RUM_UNDER_VALGRIND") ? 30000 : 2000,
                                 .min_rto_us = 200, .spin_us = 20};
   struct rum_rpc_config scfg = {.self_id = 1, .session = 0x51, .key = skey, .server_slots = 8,
                                 .server_sessions = 16, .handler = test_handler, .handler_ctx = fx};
@@ -315,7 +317,9 @@ static void test_echo(void **state) {
   assert_int_equal(rum__rpc_call(fx->client, &c, 1), 0);
   assert_int_equal(c.resp_len, sizeof req);
   assert_string_equal(resp, req);
-  assert_int_equal(c.retries, 0);
+  /* No loss, so no retransmission: unless valgrind (20-50x slower) made the first
+   * round trip outlast the initial timeout. */
+  if (getenv("RUM_UNDER_VALGRIND") == NULL) assert_int_equal(c.retries, 0);
   fixture_free(fx);
 }
 
@@ -524,7 +528,7 @@ static void test_batch_start_poll_wait(void **state) {
       while (rum__rpc_poll(fx->client, &batch) == 0) assert_true(rum__now_ns() < deadline);
     } else if (mode == 1) {
       /* Another call drives the endpoint and completes the batch's calls too. */
-      char ping[8], pong[8];
+      char ping[8] = "ping", pong[8];
       struct rum_rpc_call c;
       call_setup(&c, fx, RUM_MSG_PING, ping, sizeof ping, pong, sizeof pong);
       assert_int_equal(rum__rpc_call(fx->client, &c, 1), 0);

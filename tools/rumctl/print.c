@@ -87,7 +87,10 @@ void print_stats(const struct node_result *node, bool json) {
   } counters[] = {
       {"bytes_in", s->bytes_in},       {"bytes_out", s->bytes_out}, {"retransmits", s->retransmits},
       {"drops", s->drops},             {"auth_drops", s->auth_drops}, {"reclaims", s->reclaims},
-      {"errors", s->errors},           {"memory_used", s->memory_used},
+      {"errors", s->errors},           {"access_denied", s->access_denied},
+      {"no_region", s->no_region},     {"out_of_range", s->out_of_range},
+      {"oversized", s->oversized},     {"quota_denied", s->quota_denied},
+      {"memory_used", s->memory_used},
       {"memory_limit", s->memory_limit}, {"regions", s->regions}, {"clients", s->clients},
       {"uptime_ms", s->uptime_ms},
   };
@@ -131,7 +134,10 @@ void print_region(uint32_t node_id, const struct rum_region_info *r, bool json, 
     return;
   }
   char owner[64];
-  snprintf(owner, sizeof owner, "client %" PRIu32 " session %016" PRIx64, r->owner_id, r->owner_session);
+  /* Nodes report only the session's top half (the rest would let anyone who can list
+   * regions act as their owner): it matches the start of the id the client logs. */
+  snprintf(owner, sizeof owner, "client %" PRIu32 " session %08" PRIx64 "...", r->owner_id,
+           r->owner_session >> 32);
   printf("%-5" PRIu32 " %016" PRIx64 "   %-14" PRIu64 " %-14" PRIu64 " %-6s %s\n", node_id, r->region_id,
          r->size, r->bytes_stored, r->named ? "named" : (r->pinned ? "pinned" : "leased"),
          r->named ? r->name : owner);

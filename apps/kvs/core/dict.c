@@ -191,6 +191,32 @@ void pd_destroy(struct ph_heap *h, kv_ref d, void (*free_val)(struct ph_heap *, 
   ph_free(h, d);
 }
 
+int pd_destroy_step(struct ph_heap *h, kv_ref d, uint64_t *cursor,
+                    void (*free_val)(struct ph_heap *, struct pd_entry *, void *), void *arg, uint64_t budget) {
+  struct pd_dict *t = D(h, d);
+  uint64_t done = 0;
+  /* Buckets of table 0 are 0..size0-1, those of table 1 follow. */
+  while (done < budget && *cursor < t->size[0] + t->size[1]) {
+    int i = *cursor < t->size[0] ? 0 : 1;
+    uint64_t b = i == 0 ? *cursor : *cursor - t->size[0];
+    kv_ref *slot = &buckets(h, t, i)[b];
+    while (*slot != KV_NULL && done < budget) {
+      kv_ref e = *slot;
+      struct pd_entry *pe = E(h, e);
+      *slot = pe->next;
+      if (free_val != NULL) free_val(h, pe, arg);
+      ph_free(h, e);
+      done++;
+    }
+    if (*slot == KV_NULL) (*cursor)++;
+  }
+  if (*cursor < t->size[0] + t->size[1]) return 1;
+  ph_free(h, t->table[0]);
+  ph_free(h, t->table[1]);
+  ph_free(h, d);
+  return 0;
+}
+
 static uint64_t rev(uint64_t v) {
   uint64_t s = 64, mask = ~0ull;
   while ((s >>= 1) > 0) {

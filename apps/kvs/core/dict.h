@@ -43,6 +43,12 @@ kv_ref pd_create(struct ph_heap *h);
 void pd_destroy(struct ph_heap *h, kv_ref d, void (*free_val)(struct ph_heap *, struct pd_entry *, void *),
                 void *arg);
 
+/* pd_destroy in steps, for a dict nobody else uses any more: frees up to about
+ * `budget` entries from bucket *cursor on (start at 0). Returns 1 while entries
+ * remain, 0 once the dict itself is freed. */
+int pd_destroy_step(struct ph_heap *h, kv_ref d, uint64_t *cursor,
+                    void (*free_val)(struct ph_heap *, struct pd_entry *, void *), void *arg, uint64_t budget);
+
 kv_ref pd_find(struct ph_heap *h, kv_ref d, const void *key, size_t klen);
 
 /* Find key or insert it with val, aux and type zero. *existed says which. KV_NULL when

@@ -7,8 +7,9 @@
 
 #include <rum/rum.h>
 
-#define KV_ROOT_MAGIC 0x314f4f52564b5552ull /* "RUKVROO1" */
-enum { ROOT_MAGIC = 0, ROOT_KEYS = 1 };
+#define KV_ROOT_MAGIC 0x324f4f52564b5552ull /* "RUKVROO2": blobs carry flags and cas */
+#define KV_ROOT_MAGIC_V1 0x314f4f52564b5552ull
+enum { ROOT_MAGIC = 0, ROOT_KEYS = 1, ROOT_CAS = 3 }; /* and KV_ROOT_GARBAGE = 2 (kv.h) */
 
 static int valid_name(const char *name) {
   size_t n = strlen(name);
@@ -39,6 +40,12 @@ int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen) {
   if (rc != 0) goto fail;
   rc = ph_open(name, &s->heap, &s->created, err, errlen);
   if (rc != 0) goto fail;
+  if (*ph_root(s->heap, ROOT_MAGIC) == KV_ROOT_MAGIC_V1) {
+    snprintf(err, errlen, "store '%s' was written by an older rum-kvs (8-byte blob headers); "
+             "dump it with that version and load it into a new store", name);
+    rc = RUM_EINVAL;
+    goto fail;
+  }
   if (*ph_root(s->heap, ROOT_MAGIC) != KV_ROOT_MAGIC) {
     if ((rc = make_root(s)) != 0) {
       snprintf(err, errlen, "cannot create the keyspace of store '%s': %s", name, rum_strerror(rc));
@@ -79,6 +86,8 @@ void kv_hash_free(struct kv_store *s, kv_ref d) { pd_destroy(s->heap, d, free_me
 
 void kv_value_free(struct kv_store *s, uint8_t type, kv_ref val) {
   if (val == KV_NULL) return;
+  if (type != KV_STRING && kv_value_elements(s, type, val) > KV_LAZYFREE_MIN && kv_lazyfree_push(s, type, val) == 0)
+    return;
   switch (type) {
   case KV_STRING: ph_free(s->heap, val); break;
   case KV_LIST: kv_list_free(s, val); break;
@@ -138,14 +147,18 @@ kv_ref kv_put(struct kv_store *s, const void *key, size_t klen, uint8_t type, kv
   return e;
 }
 
+uint64_t kv_next_cas(struct kv_store *s) { return ++*ph_root(s->heap, ROOT_CAS); }
+
 uint64_t kv_dbsize(struct kv_store *s) { return pd_count(s->heap, s->keys); }
 uint64_t kv_nexpires(struct kv_store *s) { return ((struct pd_dict *)kv_at(s, s->keys))->naux; }
 
 int kv_flush(struct kv_store *s) {
   /* Dropping every segment is both faster than freeing key by key and hands the pages
    * back to the nodes. */
+  uint64_t cas = *ph_root(s->heap, ROOT_CAS); /* CAS numbers are never reused */
   int rc = ph_reset(s->heap);
   if (rc != 0) return rc;
+  *ph_root(s->heap, ROOT_CAS) = cas;
   s->sweep_cursor = 0;
   return make_root(s);
 }

@@ -128,9 +128,11 @@ static void keys_visit(struct ph_heap *h, kv_ref e, void *arg) {
     add_bulk_ref(k->c, pe->val);
     k->n++;
   } else if (k->kind == SCAN_ZSET) {
+    /* ZSCAN gives scores as bulk strings (d2string), also under RESP3. */
     double d;
     memcpy(&d, &pe->aux, sizeof d);
-    add_double(k->c, d);
+    char buf[64];
+    add_bulk(k->c, buf, (size_t)fmt_score(buf, sizeof buf, d));
     k->n++;
   }
 }
@@ -155,15 +157,11 @@ static int type_code(struct client *c, int i) {
 
 /* SCAN cursor [MATCH p] [COUNT n] [TYPE t], and HSCAN/SSCAN/ZSCAN key cursor ... */
 void scan_generic(struct client *c, kv_ref dict, int ci, int kind) {
+  if (scan_cursor_ok(c, ci) != 0) return;
   char cbuf[32];
-  if (c->argl[ci] >= sizeof cbuf) return add_error(c, "invalid cursor");
   memcpy(cbuf, c->argv[ci], c->argl[ci]);
   cbuf[c->argl[ci]] = 0;
-  char *end;
-  errno = 0;
-  unsigned long long cursor = strtoull(cbuf, &end, 10);
-  if (cbuf[0] == 0 || *end != 0 || errno == ERANGE || cbuf[0] == '-' || cbuf[0] == ' ')
-    return add_error(c, "invalid cursor");
+  unsigned long long cursor = strtoull(cbuf, NULL, 10);
   struct collect k = {.c = c, .kind = kind, .type = -1, .now = srv.now_ms};
   long long count = 10;
   for (int j = ci + 1; j < c->argc; j++) {

@@ -199,9 +199,10 @@ void cmd_info(struct client *c) {
     append(&buf, &len, &cap,
            "# Memory\r\nused_memory:%llu\r\nused_memory_rss:%lld\r\nrum_heap_blocks:%llu\r\n"
            "rum_heap_segments:%llu\r\nrum_cache_pages:%llu\r\nrum_cache_capacity_pages:%llu\r\n"
-           "maxmemory:0\r\n\r\n",
+           "maxmemory:0\r\nlazyfree_pending_objects:%llu\r\n\r\n",
            (unsigned long long)bytes, (long long)ru.ru_maxrss * 1024, (unsigned long long)blocks,
-           (unsigned long long)segs, (unsigned long long)rs.cache_pages, (unsigned long long)rs.cache_capacity);
+           (unsigned long long)segs, (unsigned long long)rs.cache_pages, (unsigned long long)rs.cache_capacity,
+           (unsigned long long)kv_lazyfree_pending(S));
   }
   if (want(sec, "persistence"))
     append(&buf, &len, &cap,
@@ -291,6 +292,37 @@ void cmd_shutdown(struct client *c) {
   c->close_asap = 1;
 }
 
+static int has_flag(const struct kvs_command *cmd, const char *flag) {
+  size_t n = strlen(flag);
+  for (const char *p = cmd->flags; (p = strstr(p, flag)) != NULL; p += n)
+    if ((p == cmd->flags || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ')) return 1;
+  return 0;
+}
+
+/* ACL categories as Redis 7.0 lists them: for the data types and the generic key
+ * commands read or write, the type (or keyspace), fast or slow; otherwise the group. */
+static void command_categories(struct client *c, const struct kvs_command *cmd) {
+  static const char *const types[][2] = {{"string", "@string"}, {"hash", "@hash"}, {"list", "@list"},
+                                         {"set", "@set"}, {"sorted_set", "@sortedset"}};
+  const char *type = NULL;
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (!strcmp(cmd->group, types[i][0])) type = types[i][1];
+  const char *rw = has_flag(cmd, "write") ? "@write" : has_flag(cmd, "readonly") ? "@read" : NULL;
+  const char *speed = has_flag(cmd, "fast") ? "@fast" : "@slow";
+  if (rw != NULL && (type != NULL || !strcmp(cmd->group, "generic"))) {
+    add_set(c, 3);
+    if (type == NULL) add_simple(c, "@keyspace");
+    add_simple(c, rw);
+    if (type != NULL) add_simple(c, type);
+    add_simple(c, speed);
+    return;
+  }
+  char cat[48];
+  snprintf(cat, sizeof cat, "@%s", cmd->group);
+  add_set(c, 1);
+  add_simple(c, cat);
+}
+
 /* One COMMAND reply entry, Redis 7.0's ten fields (the last four empty). */
 static void command_entry(struct client *c, const struct kvs_command *cmd) {
   add_array(c, 10);
@@ -306,10 +338,7 @@ static void command_entry(struct client *c, const struct kvs_command *cmd) {
   add_int(c, cmd->first);
   add_int(c, cmd->last);
   add_int(c, cmd->step);
-  add_set(c, 1);
-  char cat[48];
-  snprintf(cat, sizeof cat, "@%s", cmd->group);
-  add_simple(c, cat);
+  command_categories(c, cmd);
   add_set(c, 0);
   add_array(c, 0);
   add_array(c, 0);

@@ -321,6 +321,7 @@ void cmd_setrange(struct client *c) {
     kv_blob(S, b)->len = need;
   }
   memcpy(kv_blob(S, b)->data + off, c->argv[3], vlen);
+  kv_blob_touch(S, b);
   db_touched(c->argv[1], c->argl[1]);
   add_int(c, (long long)kv_blob(S, b)->len);
 }

@@ -25,9 +25,34 @@
 KVS_SERVER_CMDS(KVS_CMD)
 KVS_STRING_CMDS(KVS_CMD)
 KVS_KEY_CMDS(KVS_CMD)
+KVS_HASH_CMDS(KVS_CMD)
+KVS_LIST_CMDS(KVS_CMD)
+KVS_SET_CMDS(KVS_CMD)
+KVS_ZSET_CMDS(KVS_CMD)
 
 /* SCAN's and the *SCAN commands' shared option parsing and reply (cmd_keys.c). */
 void scan_generic(struct client *c, kv_ref dict, int cursor_arg, int kind);
 enum { SCAN_KEYS, SCAN_HASH, SCAN_SET, SCAN_ZSET };
+
+/* Shared by the aggregate types' commands (aggregate.c). */
+/* getRangeLongFromObjectOrReply: msg (or Redis's default texts when NULL) on error. */
+int arg_long_range(struct client *c, int i, long long min, long long max, const char *msg, long long *out);
+/* The key's entry when it holds `type`; KV_NULL when absent (then, with create != NULL,
+ * a new value made by create() is stored and its entry returned). On WRONGTYPE or OOM
+ * the reply is sent and *bad is set. */
+kv_ref agg_lookup(struct client *c, int key_arg, uint8_t type, kv_ref (*create)(struct kv_store *), int *bad);
+/* Delete the key at argv[key_arg] when its aggregate has no elements left (as Redis
+ * does), and count the change. */
+void agg_changed(struct client *c, int key_arg, uint64_t remaining);
+/* Redis's d2string: integral scores without a fraction, others with %.17g. */
+int fmt_score(char *buf, size_t len, double d);
+/* The reply to *SCAN on a missing key: cursor 0, no elements. */
+void add_empty_scan(struct client *c);
+/* Parse a SCAN cursor (replies "invalid cursor" and returns -1 when bad). */
+int scan_cursor_ok(struct client *c, int i);
+kv_ref kv_set_new_dict(struct kv_store *s);
+/* HDEL/SREM: remove members argv[from..] of dict d (and their blob values when
+ * free_vals), shrink, delete the key at argv[1] when empty. Returns how many. */
+long long dict_remove_args(struct client *c, kv_ref d, int from, int free_vals);
 
 #endif

@@ -9,6 +9,7 @@
 struct watch {
   struct watch *next;
   struct client *c;
+  int64_t expires_ms; /* the key's expiry when WATCHed (0: none or no key) */
   size_t klen;
   unsigned char key[];
 };
@@ -65,6 +66,8 @@ void watch_add(struct client *c, const unsigned char *key, size_t klen) {
   struct watch *w = malloc(sizeof *w + klen);
   if (w == NULL) return;
   w->c = c;
+  kv_ref e = db_lookup(c, key, klen);
+  w->expires_ms = e == KV_NULL ? 0 : kv_entry(srv.store, e)->aux;
   w->klen = klen;
   memcpy(w->key, key, klen);
   w->next = srv.watches;
@@ -89,4 +92,12 @@ void watch_clear(struct client *c) {
   }
   c->nwatched = 0;
   c->watch_dirty = 0;
+}
+
+/* Redis 7: a watched key whose time passes after WATCH fails the EXEC, also when the
+ * active sweep removed it without anyone touching it. */
+int watch_expired(struct client *c) {
+  for (struct watch *w = srv.watches; w != NULL && c->nwatched; w = w->next)
+    if (w->c == c && w->expires_ms != 0 && w->expires_ms <= srv.now_ms) return 1;
+  return 0;
 }

@@ -18,7 +18,8 @@ struct server srv;
 
 static void usage(FILE *f) {
   fprintf(f, "usage: rum-kvs --store NAME [--port P] [--bind ADDR] [--machines FILE] [--cache-mb N]\n"
-             "               [--requirepass PW] [--maxclients N] [--sync always|everysec|no]\n");
+             "               [--requirepass PW] [--maxclients N] [--sync always|everysec|no]\n"
+             "               [--memcached-port P]\n");
 }
 
 static void on_stop(int sig) {
@@ -51,7 +52,7 @@ static int parse_args(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},   {"bind", 1, 0, 'b'},       {"machines", 1, 0, 'm'}, {"store", 1, 0, 's'},
       {"cache-mb", 1, 0, 'c'}, {"requirepass", 1, 0, 'a'}, {"maxclients", 1, 0, 'x'}, {"sync", 1, 0, 'y'},
-      {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+      {"memcached-port", 1, 0, 'M'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
   struct kvs_config *cfg = &srv.cfg;
   cfg->port = 6379;
   cfg->bind = "127.0.0.1";
@@ -67,6 +68,11 @@ static int parse_args(int argc, char **argv) {
     case 'c': cfg->cache_mb = atoi(optarg); break;
     case 'a': cfg->requirepass = optarg[0] ? optarg : NULL; break;
     case 'x': cfg->maxclients = atoi(optarg); break;
+    case 'M':
+      cfg->memcached_port = atoi(optarg);
+      if (cfg->memcached_port < 1 || cfg->memcached_port > 65535)
+        return fprintf(stderr, "rum-kvs: --memcached-port must be 1..65535\n"), -1;
+      break;
     case 'y':
       if (!strcmp(optarg, "always")) cfg->sync = KVS_SYNC_ALWAYS;
       else if (!strcmp(optarg, "everysec")) cfg->sync = KVS_SYNC_EVERYSEC;
@@ -80,6 +86,8 @@ static int parse_args(int argc, char **argv) {
   if (optind < argc) return fprintf(stderr, "rum-kvs: unexpected argument '%s'\n", argv[optind]), -1;
   if (cfg->store == NULL) return fprintf(stderr, "rum-kvs: --store NAME is required\n"), usage(stderr), -1;
   if (cfg->port < 1 || cfg->port > 65535) return fprintf(stderr, "rum-kvs: --port must be 1..65535\n"), -1;
+  if (cfg->memcached_port == cfg->port)
+    return fprintf(stderr, "rum-kvs: --memcached-port must differ from --port\n"), -1;
   if (cfg->maxclients < 1) return fprintf(stderr, "rum-kvs: --maxclients must be at least 1\n"), -1;
   if (cfg->cache_mb < 0) return fprintf(stderr, "rum-kvs: --cache-mb must be positive\n"), -1;
   return 0;
@@ -120,6 +128,13 @@ int main(int argc, char **argv) {
   }
   srv.mc_listen_fd = -1;
   srv.listen_fd = listen_on(srv.cfg.bind, srv.cfg.port);
+  if (srv.listen_fd >= 0 && srv.cfg.memcached_port != 0) {
+    srv.mc_listen_fd = listen_on(srv.cfg.bind, srv.cfg.memcached_port);
+    if (srv.mc_listen_fd < 0) {
+      close(srv.listen_fd);
+      srv.listen_fd = -1;
+    }
+  }
   if (srv.listen_fd < 0) {
     kv_close(srv.store);
     return 1;
@@ -127,11 +142,14 @@ int main(int argc, char **argv) {
   command_table_init();
   srv.start_ms = srv.last_save_ms = srv.last_sync_ms = srv.last_beat_ms = now_ms();
   srv.rng = (uint64_t)srv.start_ms ^ ((uint64_t)getpid() << 32);
-  fprintf(stderr, "rum-kvs: store '%s' (%llu keys) on %s:%d, sync %s\n", srv.cfg.store,
-          (unsigned long long)kv_dbsize(srv.store), srv.cfg.bind, srv.cfg.port,
+  char mc[32] = "";
+  if (srv.cfg.memcached_port) snprintf(mc, sizeof mc, ", memcached on %d", srv.cfg.memcached_port);
+  fprintf(stderr, "rum-kvs: store '%s' (%llu keys) on %s:%d%s, sync %s\n", srv.cfg.store,
+          (unsigned long long)kv_dbsize(srv.store), srv.cfg.bind, srv.cfg.port, mc,
           srv.cfg.sync == KVS_SYNC_ALWAYS ? "always" : srv.cfg.sync == KVS_SYNC_EVERYSEC ? "everysec" : "no");
   rc = net_run();
   close(srv.listen_fd);
+  if (srv.mc_listen_fd >= 0) close(srv.mc_listen_fd);
   int crc = kv_close(srv.store);
   if (crc != 0) fprintf(stderr, "rum-kvs: write-back at stop failed: %s\n", rum_strerror(crc));
   rum_shutdown();

@@ -32,6 +32,7 @@ static void client_close(struct client *c) {
   srv.nclients--;
   discard_multi(c);
   resp_req_free(&c->req);
+  mc_client_free(c);
   free(c->ibuf);
   free(c->out.p);
   c->fd = -1; /* still on the pending list until the end of the turn */
@@ -85,10 +86,19 @@ static void process_resp(struct client *c) {
   }
 }
 
+/* Pausing stops reading the client (EPOLLIN off) until its output drains. */
+static void set_paused(struct client *c, int paused) {
+  if (paused == c->paused) return;
+  if (paused) c->out_ms = srv.now_ms;
+  c->paused = paused;
+  update_events(c);
+}
+
 static void process_input(struct client *c) {
-  process_resp(c);
+  if (c->memcached) mc_process_input(c);
+  else process_resp(c);
   compact_input(c);
-  c->paused = c->out.len - c->out.off >= KVS_OUT_PAUSE;
+  set_paused(c, c->out.len - c->out.off >= KVS_OUT_PAUSE);
   if (c->out.len > c->out.off || c->close_asap) mark_pending(c);
 }
 
@@ -134,6 +144,7 @@ static int client_write(struct client *c) {
       return -1;
     }
     c->out.off += (size_t)n;
+    c->out_ms = srv.now_ms;
     srv.stats.net_out += (uint64_t)n;
   }
   if (c->out.off == c->out.len) {
@@ -152,7 +163,7 @@ static int client_write(struct client *c) {
   int paused = c->out.len - c->out.off >= KVS_OUT_PAUSE;
   if (want != c->want_write || paused != c->paused) {
     c->want_write = want;
-    c->paused = paused;
+    set_paused(c, paused);
     update_events(c);
   }
   return 0;
@@ -214,6 +225,7 @@ static void accept_clients(int lfd, int memcached) {
     c->memcached = memcached;
     c->authed = srv.cfg.requirepass == NULL || memcached;
     c->created_ms = c->last_ms = srv.now_ms;
+    if (memcached) mc_client_init(c);
     char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;
     if (sa.ss_family == AF_INET) {
@@ -229,11 +241,25 @@ static void accept_clients(int lfd, int memcached) {
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
     if (epoll_ctl(srv.epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
       close(fd);
+      mc_client_free(c);
       free(c);
       continue;
     }
     srv.by_fd[fd] = c;
     srv.nclients++;
+  }
+}
+
+/* A client that sends requests but never reads the replies is paused when its
+ * output reaches KVS_OUT_PAUSE; one that then takes nothing for KVS_OUT_STALL_MS is
+ * dropped, so that its memory comes back. */
+static void drop_stalled_clients(int64_t now) {
+  for (int fd = 0; fd < srv.by_fd_cap; fd++) {
+    struct client *c = srv.by_fd[fd];
+    if (c == NULL || !c->paused || now - c->out_ms < KVS_OUT_STALL_MS) continue;
+    fprintf(stderr, "rum-kvs: closing client %s: %zu bytes of replies unread for %d ms\n", c->addr,
+            c->out.len - c->out.off, KVS_OUT_STALL_MS);
+    client_close(c);
   }
 }
 
@@ -247,9 +273,12 @@ static void timer_tick(void) {
   if (kv_expire_sweep(srv.store, now, 0) == 0 && srv.store->expired) { /* counted in kv */ }
   while (kv_rehash_step(srv.store, REHASH_STEPS) && now_ms() < deadline) {
   }
+  lazyfree_tick(now);
   if (srv.cfg.sync == KVS_SYNC_EVERYSEC && srv.dirty != srv.synced_dirty && now - srv.last_sync_ms >= 1000)
     do_sync();
+  mc_timer();
   if (now - srv.last_beat_ms >= 1000) {
+    drop_stalled_clients(now);
     int rc = kv_lock_heartbeat(srv.store->lock);
     if (rc != 0) fprintf(stderr, "rum-kvs: lock heartbeat failed: %s\n", rum_strerror(rc));
     srv.last_beat_ms = now;

@@ -21,6 +21,7 @@ enum {
   KVS_QUERY_LIMIT = 1024u << 20,     /* client-query-buffer-limit */
   KVS_READ_CHUNK = 64 << 10,
   KVS_HZ = 10,                       /* timer ticks per second */
+  KVS_OUT_STALL_MS = 5000,           /* a paused client that reads nothing this long is dropped */
 };
 
 struct kbuf {
@@ -34,6 +35,8 @@ struct queued_cmd {
   size_t *argl;
 };
 
+struct mc_conn; /* the memcached front end's state of a client (mc_cmd.c) */
+
 struct client {
   int fd;
   uint64_t id;
@@ -44,6 +47,8 @@ struct client {
   int paused;        /* output too large: stop running requests until it drains */
   int want_write;    /* EPOLLOUT registered */
   int pending;       /* on the list of clients with output to send */
+  int64_t out_ms;    /* when the output last drained a little, or the client got paused */
+  struct mc_conn *mc;
   struct client *next_pending;
   unsigned char *ibuf;
   size_t ilen, icap, ipos, need;
@@ -146,6 +151,7 @@ void db_touched(const unsigned char *key, size_t klen);
 void db_touched_all(void);
 void watch_add(struct client *c, const unsigned char *key, size_t klen);
 void watch_clear(struct client *c);
+int watch_expired(struct client *c); /* a WATCHed key expired since WATCH */
 int64_t now_ms(void);
 uint64_t kvs_random(void);
 
@@ -165,10 +171,18 @@ const struct kvs_command *command_at(int i);
 void process_command(struct client *c);
 void discard_multi(struct client *c);
 
+/* The memcached front end (mc_cmd.c). */
+void mc_client_init(struct client *c);
+void mc_client_free(struct client *c);
+void mc_process_input(struct client *c); /* run the requests buffered in c->ibuf */
+void mc_timer(void);                     /* a delayed flush_all whose time has come */
+
 /* Net (net.c). */
 int net_run(void);
 void client_free_request_state(struct client *c);
 int do_sync(void);
+/* The timer's share of freeing deleted large aggregates (aggregate.c). */
+void lazyfree_tick(int64_t now);
 
 
 #endif
