@@ -47,31 +47,28 @@ int s3s_close(struct s3_store *st) {
 
 uint64_t s3s_count(struct s3_store *st, kv_ref z) { return ZS(st, z)->len; }
 
-struct pd_entry *s3s_rank(struct s3_store *st, kv_ref z, uint64_t i) {
-  return kv_entry(st->kv, kv_zset_at(st->kv, z, i)->ent);
+struct pd_entry *s3s_rank(struct s3_store *st, kv_ref z, uint64_t i, kv_ref *val) {
+  struct kv_znode *n = kv_znode(st->kv, kv_zset_node_at(st->kv, z, i));
+  if (val != NULL) *val = n->user;
+  return kv_entry(st->kv, n->ent);
 }
 
 uint64_t s3s_lower(struct s3_store *st, kv_ref z, const void *key, size_t klen, int exclusive) {
   return kv_zset_lower_lex(st->kv, z, key, klen, exclusive);
 }
 
-static struct pd_entry *member(struct s3_store *st, kv_ref z, const void *key, size_t klen) {
-  kv_ref e = pd_find(st->kv->heap, ZS(st, z)->dict, key, klen);
-  return e == KV_NULL ? NULL : kv_entry(st->kv, e);
-}
-
 kv_ref s3s_get(struct s3_store *st, kv_ref z, const void *key, size_t klen) {
-  struct pd_entry *e = member(st, z, key, klen);
-  return e ? e->val : KV_NULL;
+  kv_ref *val = kv_zset_user(st->kv, z, key, klen);
+  return val ? *val : KV_NULL;
 }
 
 /* Add key to zset z with val; the old val (if any) is returned in *old. */
 static int zput(struct s3_store *st, kv_ref z, const void *key, size_t klen, kv_ref val, kv_ref *old) {
   int added = 0;
   if (kv_zset_set(st->kv, z, key, klen, 0.0, &added) != 0) return RUM_ENOMEM;
-  struct pd_entry *e = member(st, z, key, klen);
-  *old = added ? KV_NULL : e->val;
-  e->val = val;
+  kv_ref *slot = kv_zset_user(st->kv, z, key, klen);
+  *old = added ? KV_NULL : *slot;
+  *slot = val;
   return 0;
 }
 
@@ -358,7 +355,8 @@ void s3s_upload_delete(struct s3_store *st, kv_ref bucket, const char *mem, size
   if (u == KV_NULL) return;
   struct s3_upload *pu = s3s_at(st, u);
   for (uint64_t i = 0; i < s3s_count(st, pu->parts); i++) {
-    kv_ref pr = s3s_rank(st, pu->parts, i)->val;
+    kv_ref pr;
+    s3s_rank(st, pu->parts, i, &pr);
     s3s_body_free(st, &((struct s3_part *)s3s_at(st, pr))->body);
     ph_free(st->kv->heap, pr);
   }

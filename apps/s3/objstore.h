@@ -79,7 +79,7 @@ static inline void *s3s_at(struct s3_store *st, kv_ref r) { return kv_at(st->kv,
 /* Sorted-set helpers: count, the member entry at rank i, and the first rank >= key
  * (> key when exclusive). */
 uint64_t s3s_count(struct s3_store *st, kv_ref zset);
-struct pd_entry *s3s_rank(struct s3_store *st, kv_ref zset, uint64_t i);
+struct pd_entry *s3s_rank(struct s3_store *st, kv_ref zset, uint64_t i, kv_ref *val);
 uint64_t s3s_lower(struct s3_store *st, kv_ref zset, const void *key, size_t klen, int exclusive);
 /* The member's val (KV_NULL when absent). */
 kv_ref s3s_get(struct s3_store *st, kv_ref zset, const void *key, size_t klen);

@@ -18,8 +18,9 @@ void s3_op_list_buckets(struct s3_ctx *c) {
   s3_owner_xml(&b);
   s3_buf_puts(&b, "<Buckets>");
   for (uint64_t i = 0; i < s3s_count(st, st->buckets); i++) {
-    struct pd_entry *e = s3s_rank(st, st->buckets, i);
-    struct s3_bucket *bk = s3s_at(st, e->val);
+    kv_ref val;
+    struct pd_entry *e = s3s_rank(st, st->buckets, i, &val);
+    struct s3_bucket *bk = s3s_at(st, val);
     char d[32];
     s3_iso_date(d, bk->created_ms);
     s3_buf_puts(&b, "<Bucket><Name>");

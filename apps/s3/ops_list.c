@@ -114,7 +114,8 @@ static void list_body(struct s3_ctx *c, struct listing *l, kv_ref objects, int v
   const char *next = NULL;
   size_t next_len = 0;
   for (; i < n; i++) {
-    struct pd_entry *e = s3s_rank(st, objects, i);
+    kv_ref val;
+    struct pd_entry *e = s3s_rank(st, objects, i, &val);
     const char *key = (const char *)e->key;
     if (e->klen < l->plen || memcmp(key, l->prefix, l->plen) != 0) break;
     size_t cp = common_prefix(l, e->key, e->klen);
@@ -134,7 +135,7 @@ static void list_body(struct s3_ctx *c, struct listing *l, kv_ref objects, int v
       next_len = cp;
       continue;
     }
-    struct s3_obj *o = s3s_at(st, e->val);
+    struct s3_obj *o = s3s_at(st, val);
     char d[32];
     s3_iso_date(d, o->mtime_ms);
     s3_buf_puts(b, "<Contents>");
@@ -231,7 +232,8 @@ void s3_op_list_uploads(struct s3_ctx *c) {
   struct s3_buf items = {0};
   const char *nk = NULL;
   for (; i < s3s_count(st, ups); i++) {
-    struct pd_entry *e = s3s_rank(st, ups, i);
+    kv_ref val;
+    struct pd_entry *e = s3s_rank(st, ups, i, &val);
     const char *key = (const char *)e->key;
     size_t kl = strlen(key);
     if (kl < l.plen || memcmp(key, l.prefix, l.plen) != 0) break;
@@ -241,7 +243,7 @@ void s3_op_list_uploads(struct s3_ctx *c) {
     }
     count++;
     nk = key;
-    struct s3_upload *u = s3s_at(st, e->val);
+    struct s3_upload *u = s3s_at(st, val);
     char d[32];
     s3_iso_date(d, u->initiated_ms);
     s3_buf_puts(&items, "<Upload>");

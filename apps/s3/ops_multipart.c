@@ -278,8 +278,9 @@ void s3_op_list_parts(struct s3_ctx *c) {
       truncated = 1;
       break;
     }
-    struct pd_entry *e = s3s_rank(&gw.store, pu->parts, i);
-    struct s3_part *p = s3s_at(&gw.store, e->val);
+    kv_ref val;
+    struct pd_entry *e = s3s_rank(&gw.store, pu->parts, i, &val);
+    struct s3_part *p = s3s_at(&gw.store, val);
     last = (long)e->key[0] << 24 | (long)e->key[1] << 16 | (long)e->key[2] << 8 | e->key[3];
     char hex[33], d[32];
     s3_hex(hex, p->md5, 16);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rum-kvs driven by the real redis-cli (run under with_cluster.sh): --pipe mass
-# insertion of 100k keys of every type, verified key by key through a second pipe and
-# by redis-cli's own --bigkeys/--scan walks; then a command file fed to redis-cli on
+# insertion of 100k keys of every type, verified key by key through a command file and
+# by redis-cli's own --bigkeys/--scan walks; pipelined inline commands; aggregates
+# beyond the cache; then a command file fed to redis-cli on
 # stdin, its output compared line by line with what redis-server answers to the same
 # file (redis-server on PORT+1).
 set -u
@@ -90,6 +91,21 @@ cli spop bigset 500 > "$dir/popped"
 [[ $(sort -u "$dir/popped" | wc -l) -eq 500 ]] || fail "spop 500 distinct"
 expect 19500 scard bigset
 [[ $(sed 's/^/SISMEMBER bigset /' "$dir/popped" | cli | grep -c '^0$') -eq 500 ]] || fail "popped members still there"
+
+# Pipelined inline commands (text lines, not RESP) through --pipe: 10k of them in
+# one stream, every aggregate type, then read back.
+for i in $(seq 0 2499); do
+  printf 'RPUSH iq %d\r\nHSET ih f%d %d\r\nSADD is m%d\r\nZADD iz %d m%d\r\n' "$i" "$i" "$i" "$i" "$i" "$i"
+done > "$dir/inline.txt"
+out=$(cli --pipe < "$dir/inline.txt" 2>&1)
+[[ $out == *"errors: 0, replies: 10000"* ]] || fail "--pipe inline: $out"
+expect 2500 llen iq
+expect $'0\n1\n2' lrange iq 0 2
+expect 1234 hget ih f1234
+expect 2500 scard is
+expect $'m2498\n2498\nm2499\n2499' zrange iz -2 -1 withscores
+expect 2 del iq ih
+expect 2 del is iz
 
 # Aggregates beyond the 16 MiB cache (the data set becomes several times the cache): a
 # list of 300k elements (20 MiB on its own) and a sorted set of 50k members with

@@ -25,9 +25,6 @@ static uint8_t buf2[RUM_WIRE_MAX_MSG + 64];
 
 #define NAMED_BIT  (UINT64_C(1) << 63)
 #define PAGE_LIMIT (UINT64_C(1) << (64 - RUM_PAGE_SHIFT))
-/* STAT's fixed part: 8 bytes of counts, 7 node figures, a request counter per type,
- * 7 more figures. */
-#define STAT_FIXED (8 + 8 * 7 + 8 * (RUM_MSG_TYPE_MAX + 1) + 8 * 7)
 
 static void fill_pattern(uint8_t *p, size_t n, uint8_t seed) {
   for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(seed + i * 7 + (i >> 12));

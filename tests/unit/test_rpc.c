@@ -317,9 +317,10 @@ static void test_echo(void **state) {
   assert_int_equal(rum__rpc_call(fx->client, &c, 1), 0);
   assert_int_equal(c.resp_len, sizeof req);
   assert_string_equal(resp, req);
-  /* No loss, so no retransmission: unless valgrind (20-50x slower) made the first
-   * round trip outlast the initial timeout. */
-  if (getenv("RUM_UNDER_VALGRIND") == NULL) assert_int_equal(c.retries, 0);
+  /* No loss, so at most a retransmission or two: a loaded machine (or valgrind, 20-50x
+   * slower) can make the first round trip outlast the initial timeout, but a client
+   * that resent without waiting for its timeout would pile up far more. */
+  if (getenv("RUM_UNDER_VALGRIND") == NULL) assert_true(c.retries <= 2);
   fixture_free(fx);
 }
 

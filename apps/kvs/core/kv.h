@@ -54,6 +54,7 @@ struct kv_znode {
   double score;
   kv_ref ent;  /* the member's entry in the zset's dict (KV_NULL in the header) */
   kv_ref back; /* previous node on level 0 (KV_NULL for the first) */
+  kv_ref user; /* the zset user's payload, kept across score changes (rum-s3's records; 0 in rum-kvs) */
   uint32_t level, pad;
   struct kv_zlevel lv[];
 };
@@ -156,6 +157,8 @@ int kv_zset_score(struct kv_store *s, kv_ref z, const void *m, size_t mlen, doub
 int kv_zset_remove(struct kv_store *s, kv_ref z, const void *m, size_t mlen);
 /* 0-based rank of a member (-1 when absent). */
 int64_t kv_zset_rank(struct kv_store *s, kv_ref z, const void *m, size_t mlen);
+/* The payload slot of a member (NULL when absent): an ordered map for rum-s3. */
+kv_ref *kv_zset_user(struct kv_store *s, kv_ref z, const void *m, size_t mlen);
 /* The node of a rank (< len), then neighbours on level 0 (KV_NULL past the ends). */
 kv_ref kv_zset_node_at(struct kv_store *s, kv_ref z, uint64_t rank);
 static inline struct kv_znode *kv_znode(struct kv_store *s, kv_ref n) { return ph_ptr(s->heap, n); }

@@ -47,7 +47,9 @@ int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen) {
     goto fail;
   }
   if (*ph_root(s->heap, ROOT_MAGIC) != KV_ROOT_MAGIC) {
-    if ((rc = make_root(s)) != 0) {
+    /* Written back at once: a crash before the first sync (likely with --sync no)
+     * must leave an empty store behind, not a region without its magic. */
+    if ((rc = make_root(s)) != 0 || (rc = rum_sync()) != 0) {
       snprintf(err, errlen, "cannot create the keyspace of store '%s': %s", name, rum_strerror(rc));
       goto fail;
     }

@@ -160,6 +160,8 @@ int kv_zset_set(struct kv_store *s, kv_ref zr, const void *m, size_t mlen, doubl
     /* Insert the new node first: if that fails the old one is still in place. */
     kv_ref n = zsl_insert(s, zr, score, ent, m, mlen);
     if (n == KV_NULL) return RUM_ENOMEM;
+    e = kv_entry(s, ent);
+    N(s, n)->user = N(s, e->val)->user;
     zsl_delete(s, zr, old, m, mlen);
     e = kv_entry(s, ent);
     e->val = n;
@@ -176,6 +178,11 @@ int kv_zset_set(struct kv_store *s, kv_ref zr, const void *m, size_t mlen, doubl
   e->val = n;
   e->aux = double_to_bits(score);
   return 0;
+}
+
+kv_ref *kv_zset_user(struct kv_store *s, kv_ref zr, const void *m, size_t mlen) {
+  kv_ref ent = pd_find(s->heap, Z(s, zr)->dict, m, mlen);
+  return ent == KV_NULL ? NULL : &N(s, kv_entry(s, ent)->val)->user;
 }
 
 int kv_zset_score(struct kv_store *s, kv_ref zr, const void *m, size_t mlen, double *score) {

@@ -101,7 +101,10 @@ long long dict_remove_args(struct client *c, kv_ref d, int from, int free_vals) 
 enum { LAZYFREE_MS = 10, LAZYFREE_STEP = 256 };
 
 void lazyfree_tick(int64_t now) {
+  if (*ph_root(S->heap, KV_ROOT_GARBAGE) == KV_NULL) return;
   int64_t deadline = now + LAZYFREE_MS;
   while (kv_lazyfree_step(S, LAZYFREE_STEP) && now_ms() < deadline) {
   }
+  /* Freeing changes the heap like a command does: sync it on the same schedule. */
+  srv.dirty++;
 }

@@ -86,6 +86,10 @@ static int parse_args(int argc, char **argv) {
   if (optind < argc) return fprintf(stderr, "rum-kvs: unexpected argument '%s'\n", argv[optind]), -1;
   if (cfg->store == NULL) return fprintf(stderr, "rum-kvs: --store NAME is required\n"), usage(stderr), -1;
   if (cfg->port < 1 || cfg->port > 65535) return fprintf(stderr, "rum-kvs: --port must be 1..65535\n"), -1;
+  /* The memcached protocol has no password: the same keys behind it would void one. */
+  if (cfg->memcached_port && cfg->requirepass)
+    return fprintf(stderr, "rum-kvs: --memcached-port has no authentication and cannot be combined with "
+                           "--requirepass; serve memcached clients without a password on a trusted --bind\n"), -1;
   if (cfg->memcached_port == cfg->port)
     return fprintf(stderr, "rum-kvs: --memcached-port must differ from --port\n"), -1;
   if (cfg->maxclients < 1) return fprintf(stderr, "rum-kvs: --maxclients must be at least 1\n"), -1;

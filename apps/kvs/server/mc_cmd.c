@@ -255,8 +255,11 @@ static void flush_now(void) {
 
 static void run_flush_all(struct client *c, const struct mc_req *r) {
   st.flush_cmds++;
+  /* memcached invalidates what is older than realtime(delay) - 1 s: a delay of 1 is
+   * at once, of N a flush N - 1 seconds from now. */
   int64_t when = r->has_exptime && r->exptime > 0 ? expire_ms(r->exptime) : -1;
-  if (when < 0) flush_now();
+  if (when > 0) when -= 1000;
+  if (when <= srv.now_ms) flush_now();
   else flush_at_ms = when; /* a later flush_all replaces a pending one, as in memcached */
   line(c, r, "OK");
 }
