@@ -1,0 +1,18 @@
+# Replicated page writes (replication=3) in rumd, end to end: a 3-node cluster on
+# 127.0.0.1 ports 26500-26509, a write load through librum, the replica group's leader
+# SIGKILLed during it (tests/repl/kill_leader.sh); every rum_sync must succeed and every
+# acknowledged page read back.
+if(NOT TARGET rumd OR NOT TARGET rum)
+  return()
+endif()
+
+add_executable(repl_load ${CMAKE_SOURCE_DIR}/tests/repl/repl_load.c)
+target_link_libraries(repl_load PRIVATE rum)
+set_target_properties(repl_load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+
+add_test(NAME integration.repl.kill_leader
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port 26500
+                 --set replication=3 --
+                 bash ${CMAKE_SOURCE_DIR}/tests/repl/kill_leader.sh ${CMAKE_BINARY_DIR}/bin/repl_load 256 6 2)
+set_tests_properties(integration.repl.kill_leader PROPERTIES TIMEOUT 90 LABELS "integration;repl"
+                     ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
