@@ -389,6 +389,16 @@ static void log_summary(struct node *n) {
              strsignal(stop_signal), up / 1000, up % 1000, ss.requests_total, ss.requests[RUM_MSG_READ],
              ss.requests[RUM_MSG_WRITE], ss.errors_total, rs.duplicates, rs.drops + rs.auth_drops,
              ps.regions, ps.memory_used, ls.expirations, ls.reclaimed_regions);
+  if (n->repl != NULL) {
+    static char groups[4096];
+    struct rum_replicated_stats st;
+    rum__replicated_stats(n->repl, &st);
+    rum__replicated_describe(n->repl, groups, sizeof groups);
+    log_always("replication=%u: %" PRIu64 " writes proposed here, %" PRIu64 " entries applied (%" PRIu64
+               " failed), %" PRIu64 " redirects, %" PRIu64 " answered, %" PRIu64 " expired; %s",
+               n->machines.replication, st.proposed, st.applied, st.apply_errors, st.redirects, st.answered,
+               st.expired, groups);
+  }
 }
 
 int main(int argc, char **argv) {

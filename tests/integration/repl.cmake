@@ -16,3 +16,13 @@ add_test(NAME integration.repl.kill_leader
                  bash ${CMAKE_SOURCE_DIR}/tests/repl/kill_leader.sh ${CMAKE_BINARY_DIR}/bin/repl_load 256 6 2)
 set_tests_properties(integration.repl.kill_leader PROPERTIES TIMEOUT 90 LABELS "integration;repl"
                      ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+
+# Every rum.h call, every byte (mem_test --quick, as integration.mem_test) with
+# replication=3: named regions, realloc (COPY through READ and WRITE), a small cache.
+if(TARGET mem_test)
+  add_test(NAME integration.repl.mem_test
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port 26510
+                   --memory-mb 512 --set replication=3 -- $<TARGET_FILE:mem_test> --quick --seed 1001)
+  set_tests_properties(integration.repl.mem_test PROPERTIES TIMEOUT 300 LABELS "integration;repl"
+                       SKIP_RETURN_CODE 77 ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin;RUM_CACHE_MB=4")
+endif()
