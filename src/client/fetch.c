@@ -45,11 +45,13 @@ unsigned rum__net_chunk_replicas(const struct rum_net *net, const struct rum_reg
 }
 
 /* replication > 1: a call to node for page of r failed with rc. Move the chunk's
- * leader hint to the leader the node named, else to the member after node. Returns
- * whether trying again may succeed. */
+ * leader hint to the leader the node named, else (no leader named, no answer) to the
+ * member after node; a busy leader (RUM_EAGAIN) keeps it. Returns whether trying
+ * again may succeed. */
 static bool reroute(struct rum_net *net, const struct rum_region *r, uint64_t page, uint32_t node, int rc,
                     const char *errtext) {
   if (net->groups == NULL || (rc != RUM_ENOTLEADER && rc != RUM_ETIMEDOUT && rc != RUM_EAGAIN)) return false;
+  if (rc == RUM_EAGAIN) return true; /* the leader is busy: the same node again */
   const struct rum_group *g = chunk_group(net, r, page >> RUM_CHUNK_SHIFT);
   uint32_t next = rc == RUM_ENOTLEADER ? rum__group_redirect_leader(errtext) : 0;
   if (next == 0 || next == node) {
