@@ -8,11 +8,10 @@ RUM_PACKAGES=(
   libssl-dev libcmocka-dev libxxhash-dev libdpdk-dev dpdk
   liblua5.4-dev lua5.4 libreadline-dev
   redis-tools redis-server s3cmd memcached
-  libmicrohttpd-dev libxml2-dev awscli nginx
+  libmicrohttpd-dev libxml2-dev zlib1g-dev awscli nginx
   iproute2 iptables procps python3
   dpkg-dev file strace systemd
-  sqlite3 xz-utils g++ bc time
-  dpkg-dev file strace systemd gnuplot-nox
+  sqlite3 xz-utils g++ bc time gnuplot-nox
 )
 
 missing=()

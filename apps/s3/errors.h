@@ -59,6 +59,7 @@
   X(NOT_IMPLEMENTED, 501, "NotImplemented",                                                        \
     "A header or query you provided implies functionality that is not implemented.")               \
   X(BAD_REQUEST, 400, "BadRequest", "Bad Request")                                                 \
+  X(BAD_STORAGE_CLASS, 400, "InvalidStorageClass", "The storage class you specified is not valid.") \
   X(TOO_MANY_KEYS, 400, "MalformedXML", "The Delete request may name at most 1000 keys.")         \
   X(INTERNAL, 500, "InternalError", "We encountered an internal error. Please try again.")         \
   X(NO_SPACE, 507, "InsufficientStorage", "The memory nodes are full.")                            \

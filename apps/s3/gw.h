@@ -114,6 +114,14 @@ void s3_op_complete_upload(struct s3_ctx *c);
 void s3_op_abort_upload(struct s3_ctx *c);
 void s3_op_list_parts(struct s3_ctx *c);
 
+/* ops_object.c, shared with ops_multipart.c: PUT header checks (0, or an error sent),
+ * the end of an object body (checks, then *body; 0 or an error sent), copying a range
+ * of a body into new chunks (0 or RUM_ENOMEM), a copy source's conditions (0 or -1). */
+int s3__check_put_headers(struct s3_ctx *c, uint64_t *size_hint);
+int s3__finish_body(struct s3_ctx *c, struct s3_body *body, unsigned char md5[16]);
+int s3__copy_body(const struct s3_body *src, uint64_t off, uint64_t len, struct s3_body *out, unsigned char md5[16]);
+int s3__copy_conditions(const struct s3_request *r, const struct s3_obj *src);
+
 /* meta.c: stored headers of an object from a request, and back to a response. */
 int s3_meta_from_request(const struct s3_request *r, struct s3_buf *meta, enum s3_err *err);
 void s3_meta_to_response(struct s3_ctx *c, struct MHD_Response *resp, kv_ref meta);

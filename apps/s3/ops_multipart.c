@@ -16,9 +16,6 @@
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define S3_NS "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
 
-int s3__check_put_headers(struct s3_ctx *c, uint64_t *size_hint);
-int s3__finish_body(struct s3_ctx *c, struct s3_body *body, unsigned char md5[16]);
-int s3__copy_body(const struct s3_body *src, uint64_t off, uint64_t len, struct s3_body *out, unsigned char md5[16]);
 
 /* The upload named by ?uploadId for c's key; KV_NULL (NoSuchUpload sent) if none. */
 static kv_ref find_upload(struct s3_ctx *c) {
@@ -124,6 +121,7 @@ void s3_op_upload_part_copy(struct s3_ctx *c) {
   enum s3_err e;
   if (s3_copy_source(c, &src, &e) != 0) return s3_reply_error(c, e, NULL);
   struct s3_obj *so = s3s_at(&gw.store, src);
+  if (s3__copy_conditions(&c->req, so) != 0) return s3_reply_error(c, S3E_PRECONDITION, NULL);
   uint64_t off = 0, len = so->body.size;
   const char *range = s3_header(&c->req, "x-amz-copy-source-range");
   if (range) {

@@ -27,7 +27,6 @@ static int content_md5(const struct s3_request *r, unsigned char md5[16]) {
   return 1;
 }
 
-int s3__check_put_headers(struct s3_ctx *c, uint64_t *size_hint);
 int s3__check_put_headers(struct s3_ctx *c, uint64_t *size_hint) {
   unsigned char md5[16];
   if (content_md5(&c->req, md5) < 0) return s3_reply_error(c, S3E_INVALID_DIGEST, NULL), -1;
@@ -44,7 +43,6 @@ int s3__check_put_headers(struct s3_ctx *c, uint64_t *size_hint) {
 }
 
 /* Body done: checks, then the object record. 0, or an error already sent. */
-int s3__finish_body(struct s3_ctx *c, struct s3_body *body, unsigned char md5[16]);
 int s3__finish_body(struct s3_ctx *c, struct s3_body *body, unsigned char md5[16]) {
   enum s3_err e = s3_body_check(c);
   if (e != S3E_OK) return s3_reply_error(c, e, NULL), -1;
@@ -103,7 +101,6 @@ void s3_op_put_object(struct s3_ctx *c) {
 }
 
 /* Copy body src into a new body through the writer, in pieces. */
-int s3__copy_body(const struct s3_body *src, uint64_t off, uint64_t len, struct s3_body *out, unsigned char md5[16]);
 int s3__copy_body(const struct s3_body *src, uint64_t off, uint64_t len, struct s3_body *out, unsigned char md5[16]) {
   struct s3_writer w;
   if (s3w_init(&w, &gw.store, len) != 0) return RUM_ENOMEM;
@@ -134,6 +131,7 @@ void s3_op_copy_object(struct s3_ctx *c) {
   if (dir && !replace && strcasecmp(dir, "COPY") != 0)
     return s3_reply_error(c, S3E_INVALID_ARGUMENT, "Unknown metadata directive.");
   struct s3_obj *so = s3s_at(&gw.store, src);
+  if (s3__copy_conditions(&c->req, so) != 0) return s3_reply_error(c, S3E_PRECONDITION, NULL);
   kv_ref dst_existing = s3s_get(&gw.store, ((struct s3_bucket *)s3s_at(&gw.store, c->bucket_ref))->objects,
                                 c->key, c->klen);
   if (dst_existing == src && !replace)
@@ -219,10 +217,14 @@ static int etag_in(const char *list, const char *etag) {
   return 0;
 }
 
-/* RFC 7232 section 6 order. S3E_OK to go on, or the status to answer with. */
-static enum s3_err preconditions(const struct s3_request *r, const struct s3_obj *o) {
-  const char *im = s3_header(r, "if-match"), *inm = s3_header(r, "if-none-match");
-  const char *ims = s3_header(r, "if-modified-since"), *ius = s3_header(r, "if-unmodified-since");
+/* RFC 7232 section 6 order over the four headers named by prefix ("if-" for a GET,
+ * "x-amz-copy-source-if-" for a copy's source). S3E_OK to go on, or the answer. */
+static enum s3_err preconditions(const struct s3_request *r, const char *prefix, const struct s3_obj *o) {
+  char n[4][48];
+  static const char *const names[] = {"match", "none-match", "modified-since", "unmodified-since"};
+  for (int i = 0; i < 4; i++) snprintf(n[i], sizeof n[i], "%s%s", prefix, names[i]);
+  const char *im = s3_header(r, n[0]), *inm = s3_header(r, n[1]);
+  const char *ims = s3_header(r, n[2]), *ius = s3_header(r, n[3]);
   int64_t secs = o->mtime_ms / 1000 * 1000;
   if (im && !etag_in(im, o->etag)) return S3E_PRECONDITION;
   if (!im && ius) {
@@ -235,6 +237,11 @@ static enum s3_err preconditions(const struct s3_request *r, const struct s3_obj
     if (t >= 0 && secs <= t) return S3E_NOT_MODIFIED;
   }
   return S3E_OK;
+}
+
+/* A copy source's conditions: S3 answers 412 for each that fails. */
+int s3__copy_conditions(const struct s3_request *r, const struct s3_obj *src) {
+  return preconditions(r, "x-amz-copy-source-if-", src) == S3E_OK ? 0 : -1;
 }
 
 /* "bytes=a-b", "bytes=a-", "bytes=-n". 0 whole object (no or unusable header), 1 a
@@ -281,7 +288,7 @@ void s3_op_get_object(struct s3_ctx *c, int head) {
   kv_ref ob = s3s_get(&gw.store, ((struct s3_bucket *)s3s_at(&gw.store, c->bucket_ref))->objects, c->key, c->klen);
   if (ob == KV_NULL) return s3_reply_error(c, S3E_NO_SUCH_KEY, NULL);
   struct s3_obj *o = s3s_at(&gw.store, ob);
-  enum s3_err e = preconditions(&c->req, o);
+  enum s3_err e = preconditions(&c->req, "if-", o);
   if (e == S3E_NOT_MODIFIED) {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (r) object_headers(c, r, o, o->meta);

@@ -115,8 +115,37 @@ static void bucket_level(struct s3_ctx *c, const char *m) {
   s3_reply_error(c, S3E_METHOD_NOT_ALLOWED, NULL);
 }
 
+/* Write options this gateway cannot honour are refused, not silently dropped: one
+ * owner and private objects only, one storage class, no encryption, tags or locks. */
+static int refuse_write_options(struct s3_ctx *c) {
+  static const char *const unsupported_headers[] = {
+      "x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm",
+      "x-amz-tagging", "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
+      "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location", "x-amz-grant-read",
+      "x-amz-grant-full-control", "x-amz-grant-read-acp", "x-amz-grant-write-acp"};
+  for (size_t i = 0; i < sizeof unsupported_headers / sizeof unsupported_headers[0]; i++) {
+    if (s3_header(&c->req, unsupported_headers[i]) == NULL) continue;
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s is not supported", unsupported_headers[i]);
+    s3_reply_error(c, S3E_NOT_IMPLEMENTED, msg);
+    return -1;
+  }
+  const char *acl = s3_header(&c->req, "x-amz-acl");
+  if (acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0) {
+    s3_reply_error(c, S3E_NOT_IMPLEMENTED, "only private objects are supported (x-amz-acl)");
+    return -1;
+  }
+  const char *sc = s3_header(&c->req, "x-amz-storage-class");
+  if (sc && strcmp(sc, "STANDARD") != 0) {
+    s3_reply_error(c, S3E_BAD_STORAGE_CLASS, "only STANDARD is offered");
+    return -1;
+  }
+  return 0;
+}
+
 static void object_level(struct s3_ctx *c, const char *m) {
   int upload = s3_has_param(&c->req, "uploadId");
+  if ((!strcmp(m, "PUT") || !strcmp(m, "POST")) && refuse_write_options(c) != 0) return;
   if (!strcmp(m, "PUT")) {
     if (s3_has_param(&c->req, "acl") || s3_has_param(&c->req, "tagging"))
       return s3_reply_error(c, S3E_NOT_IMPLEMENTED, "object ACLs and tags are not supported");

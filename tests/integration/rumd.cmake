@@ -22,6 +22,7 @@ rumd_cli_test(bad_flags bad-flags 17002)
 rumd_cli_test(bad_machines bad-machines 17004)
 rumd_cli_test(sigterm sigterm 17006)
 rumd_cli_test(with_cluster with-cluster 17008)
+rumd_cli_test(require_key require-key 27040)
 if(RUM_HAVE_DPDK)
   add_test(NAME rumd.dpdk_memif COMMAND bash ${RUMD_IT_DIR}/rumd_cli_test.sh dpdk-memif ${CMAKE_BINARY_DIR}/bin 17010
                                         $<TARGET_FILE:rpc_client_test>)
@@ -85,3 +86,15 @@ security_test(limits 27010 27091 "--nodes 1" "limits")
 security_test(quota 27020 27092 "--nodes 1 --rumd-arg --client-quota-mb --rumd-arg 8" "quota --quota-mb 8")
 security_test(replay 27030 27093 "--nodes 1 --rumd-arg --key-file --rumd-arg ${RUMD_TEST_KEY}"
               "replay --key-file ${RUMD_TEST_KEY}")
+
+# The quota through the public API: rum_alloc returns NULL with ENOMEM at the quota,
+# and a second client is not affected (ports 27050-27059).
+if(TARGET rum)
+  add_executable(quota_client ${RUMD_IT_DIR}/quota_client.c)
+  target_link_libraries(quota_client PRIVATE rum)
+  add_test(NAME rumd.security_quota_client
+           COMMAND bash ${RUMD_WITH_CLUSTER} --nodes 2 --base-port 27050 --rumd-arg --client-quota-mb
+                   --rumd-arg 16 -- bash ${RUMD_IT_DIR}/quota.sh $<TARGET_FILE:quota_client> 16 2)
+  set_tests_properties(rumd.security_quota_client PROPERTIES TIMEOUT 180 LABELS "integration;rumd;security"
+                       ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+endif()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rumd_cli_test.sh CASE BIN_DIR PORT [CLIENT]: checks of rumd's command line and life
-# cycle. Cases: help, bad-flags, bad-machines, sigterm, with-cluster, and dpdk-memif
+# cycle. Cases: help, bad-flags, bad-machines, sigterm, require-key, with-cluster, and dpdk-memif
 # (rumd on the dpdk transport over net_memif, driven by CLIENT = rpc_client_test on
 # the other end; exits 77 to skip without root).
 set -uo pipefail
@@ -54,7 +54,7 @@ case $case_name in
   help)
     out=$("$rumd" --help) || fail "rumd --help exited $?"
     for flag in --machines --id --memory-mb --lease-ms --log-level --transport --dpdk-args --mtu \
-      --key-file --pid-file --help; do
+      --key-file --require-key --client-quota-mb --pid-file --help; do
       grep -q -- "$flag" <<<"$out" || fail "--help does not document $flag"
     done
     echo "ok: --help documents every flag"
@@ -112,6 +112,28 @@ case $case_name in
     pid=$!
     wait_for_line "$work/first.log" "listening on" || fail "first node did not start"
     expect 1 "cannot open the .* transport on 127.0.0.1:$port" --machines "$work/machines.csv" --id 1
+    ;;
+  require-key)
+    # Without a key: --require-key refuses to start; a node that starts warns.
+    machines
+    expect 2 "require-key: no cluster key" --machines "$work/machines.csv" --id 1 --require-key
+    expect 2 "client-quota-mb wants a whole number" --machines "$work/machines.csv" --id 1 --client-quota-mb 0
+    "$rumd" --machines "$work/machines.csv" --id 1 </dev/null >"$work/nokey.log" 2>&1 &
+    pid=$!
+    wait_for_line "$work/nokey.log" "listening on" || fail "no 'listening' line: $(cat "$work/nokey.log")"
+    grep -q "no cluster key: anyone who can reach 127.0.0.1:$port can read and write" "$work/nokey.log" ||
+      fail "no warning without a key: $(cat "$work/nokey.log")"
+    kill "$pid"; wait "$pid"; pid=
+    echo "ok: a node without a key warns"
+    # With a key it starts, says frames are authenticated, and does not warn.
+    printf '%064d\n' 7 >"$work/cluster.key"
+    chmod 600 "$work/cluster.key"
+    "$rumd" --machines "$work/machines.csv" --id 1 --require-key --key-file "$work/cluster.key" \
+      </dev/null >"$work/key.log" 2>&1 &
+    pid=$!
+    wait_for_line "$work/key.log" "frames authenticated" || fail "keyed node did not start: $(cat "$work/key.log")"
+    ! grep -q "no cluster key" "$work/key.log" || fail "a keyed node warned about a missing key"
+    echo "ok: --require-key with a key starts"
     ;;
   with-cluster)
     # The command's status comes back, and nothing is left behind, even on failure.

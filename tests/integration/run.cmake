@@ -70,9 +70,9 @@ find_program(RUM_RUN_SQLITE3 sqlite3)
 # Each program, then again under loss (smaller where loss makes it slow).
 set(RUM_RUN_SMALL_TEXT "head -c 1100000 /dev/urandom | base64 -w 76 > in.txt")
 foreach(loss "" LOSS)
-  set(sys_mb 16)
+  set(sys_mb 12)
   if(loss)
-    set(sys_mb 8) # each fault and write-back retried 10% of the time: keep it short
+    set(sys_mb 6) # each fault and write-back retried 10% of the time: keep it short
   endif()
   rum_run_test(NAME sort ${loss} CACHE 4 SETUP "${RUM_RUN_TEXT}" COMMAND sort in.txt)
   rum_run_test(NAME gzip ${loss} CACHE 1 MIN_EVICTIONS 0 SETUP "${RUM_RUN_TEXT}" STDIN in.txt COMMAND gzip -6 -c)
@@ -94,7 +94,7 @@ foreach(loss "" LOSS)
 endforeach()
 
 # The SIGSEGV fault backend under the programs that exercise the preload's own paths.
-rum_run_test(NAME syscalls SIGSEGV CACHE 4 COMMAND $<TARGET_FILE:rum_run_syscalls> 16)
+rum_run_test(NAME syscalls SIGSEGV CACHE 4 COMMAND $<TARGET_FILE:rum_run_syscalls> 12)
 rum_run_test(NAME fork SIGSEGV CACHE 4 COMMAND $<TARGET_FILE:rum_run_fork> 16)
 if(RUM_RUN_PYTHON3)
   rum_run_test(NAME python SIGSEGV CACHE 4 COMMAND ${RUM_RUN_PYTHON3} ${RUM_RUN_DIR}/dict_list.py 60000)

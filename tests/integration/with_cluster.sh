@@ -111,6 +111,14 @@ if ! "$rum_cluster" "${start[@]}"; then
   exit 1
 fi
 
+# Killed outright (ctest's timeout kills without a signal a trap sees), we could not
+# stop the nodes, and they would keep their ports from the next test: a watchdog in a
+# session of its own stops them once we are gone (in the normal case there is nothing
+# left to stop).
+setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+                [[ -d $3 ]] && "$2" stop --dir "$3"; rm -rf "$3"' watchdog $$ "$rum_cluster" "$dir" \
+  </dev/null >/dev/null 2>&1 &
+
 export RUM_MACHINES=$dir/machines.csv
 export RUM_CLUSTER_DIR=$dir
 if [[ $transport == dpdk-memif ]]; then

@@ -167,6 +167,18 @@ try:
           r.header("content-type") == "a/b", "replace directive")
     expect(c.request("PUT", "/bkt/obj", headers={"x-amz-copy-source": "/bkt/obj"}), 400, "InvalidRequest", "copy to self")
     expect(c.request("PUT", "/bkt/x", headers={"x-amz-copy-source": "/bkt/nothing"}), 404, "NoSuchKey", "copy missing")
+    expect(c.request("PUT", "/bkt/x", headers={"x-amz-copy-source": "/bkt/obj", "x-amz-copy-source-if-match": '"abc"'}),
+           412, "PreconditionFailed", "copy-source-if-match")
+    expect(c.request("PUT", "/bkt/x", headers={"x-amz-copy-source": "/bkt/obj",
+                                              "x-amz-copy-source-if-unmodified-since": past}), 412,
+           "PreconditionFailed", "copy-source-if-unmodified-since")
+    expect(c.request("PUT", "/bkt/x", headers={"x-amz-storage-class": "GLACIER"}, body=b"x"), 400,
+           "InvalidStorageClass", "storage class")
+    expect(c.request("PUT", "/bkt/x", headers={"x-amz-acl": "public-read"}, body=b"x"), 501, "NotImplemented",
+           "public acl refused")
+    expect(c.request("PUT", "/bkt/x", headers={"x-amz-server-side-encryption": "AES256"}, body=b"x"), 501,
+           "NotImplemented", "sse refused")
+    expect(c.request("GET", "/bkt/x"), 404, "NoSuchKey", "refused writes leave nothing")
 
     # ---- delete ----
     expect(c.request("DELETE", "/bkt/copy1"), 204, None, "delete")
