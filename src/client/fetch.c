@@ -102,7 +102,11 @@ static int fetch_prepare(struct rum_net *net, struct rum_fetch_op *op, struct ru
     uint64_t chunk_end = ((p >> RUM_CHUNK_SHIFT) + 1) << RUM_CHUNK_SHIFT;
     uint64_t end = chunk_end < first + npages ? chunk_end : first + npages;
     uint32_t home = rum__net_chunk_home(net, r, p >> RUM_CHUNK_SHIFT);
-    if (n > 0 && op->homes[n - 1] == home) {
+    /* With replication > 1 one READ stays in one group: a redirect names its leader. */
+    bool same_group = net->groups == NULL ||
+                      (n > 0 && chunk_group(net, r, op->starts[n - 1] >> RUM_CHUNK_SHIFT) ==
+                                    chunk_group(net, r, p >> RUM_CHUNK_SHIFT));
+    if (n > 0 && op->homes[n - 1] == home && same_group) {
       op->counts[n - 1] += (uint32_t)(end - p); /* next chunk on the same node: one READ */
     } else {
       op->homes[n] = home;
