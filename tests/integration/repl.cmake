@@ -26,3 +26,12 @@ if(TARGET mem_test)
   set_tests_properties(integration.repl.mem_test PROPERTIES TIMEOUT 300 LABELS "integration;repl"
                        SKIP_RETURN_CODE 77 ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin;RUM_CACHE_MB=4")
 endif()
+
+# Two of three nodes SIGKILLed during the load: rum_sync fails with an error rather
+# than report writes that no majority holds (tests/repl/kill_majority.sh).
+add_test(NAME integration.repl.kill_majority
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port 26540
+                 --set replication=3 --
+                 bash ${CMAKE_SOURCE_DIR}/tests/repl/kill_majority.sh ${CMAKE_BINARY_DIR}/bin/repl_load 64 60 2)
+set_tests_properties(integration.repl.kill_majority PROPERTIES TIMEOUT 120 LABELS "integration;repl"
+                     ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
