@@ -10,12 +10,19 @@ add_executable(repl_load ${CMAKE_SOURCE_DIR}/tests/repl/repl_load.c)
 target_link_libraries(repl_load PRIVATE rum)
 set_target_properties(repl_load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
 
-add_test(NAME integration.repl.kill_leader
-         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port 26500
-                 --set replication=3 --
-                 bash ${CMAKE_SOURCE_DIR}/tests/repl/kill_leader.sh ${CMAKE_BINARY_DIR}/bin/repl_load 256 6 2)
-set_tests_properties(integration.repl.kill_leader PROPERTIES TIMEOUT 90 LABELS "integration;repl"
-                     ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+# repl_kill_test(NAME SCRIPT PORT PAGES SECONDS KILL_AFTER_S): tests/repl/SCRIPT.sh
+# with repl_load on a fresh 3-node replication=3 cluster.
+function(repl_kill_test name script port pages seconds kill_after)
+  add_test(NAME integration.repl.${name}
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port ${port}
+                   --set replication=3 --
+                   bash ${CMAKE_SOURCE_DIR}/tests/repl/${script}.sh ${CMAKE_BINARY_DIR}/bin/repl_load
+                   ${pages} ${seconds} ${kill_after})
+  set_tests_properties(integration.repl.${name} PROPERTIES TIMEOUT 120 LABELS "integration;repl"
+                       ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+endfunction()
+
+repl_kill_test(kill_leader kill_leader 26500 256 6 2)
 
 # Every rum.h call, every byte (mem_test --quick, as integration.mem_test) with
 # replication=3: named regions, realloc (COPY through READ and WRITE), a small cache.
@@ -29,9 +36,4 @@ endif()
 
 # Two of three nodes SIGKILLed during the load: rum_sync fails with an error rather
 # than report writes that no majority holds (tests/repl/kill_majority.sh).
-add_test(NAME integration.repl.kill_majority
-         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/integration/with_cluster.sh --nodes 3 --base-port 26540
-                 --set replication=3 --
-                 bash ${CMAKE_SOURCE_DIR}/tests/repl/kill_majority.sh ${CMAKE_BINARY_DIR}/bin/repl_load 64 60 2)
-set_tests_properties(integration.repl.kill_majority PROPERTIES TIMEOUT 120 LABELS "integration;repl"
-                     ENVIRONMENT "RUM_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+repl_kill_test(kill_majority kill_majority 26540 64 60 2)
