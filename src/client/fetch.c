@@ -10,14 +10,71 @@
  * groups pages per (node, region) into WRITE messages, all in flight at once. */
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/remote.h"
 #include "proto/le.h"
 #include "util/log.h"
 
+_Static_assert((int)RUM_CHUNK_PAGES == (int)RUM_RING_CHUNK_PAGES, "client and nodes agree on chunks");
+
+/* With replication > 1 a chunk's reads and writes go to its group's leader as this
+ * client knows it (pinning does not apply: every member keeps the chunk). */
+static const struct rum_group *chunk_group(const struct rum_net *net, const struct rum_region *r, uint64_t chunk) {
+  return rum__groups_of_key(net->groups, rum__ring_chunk_key(r->id, chunk));
+}
+
 uint32_t rum__net_chunk_home(const struct rum_net *net, const struct rum_region *r, uint64_t chunk) {
+  if (net->groups != NULL) {
+    const struct rum_group *g = chunk_group(net, r, chunk);
+    uint32_t hint = atomic_load_explicit(&net->leader_hint[rum__groups_index(net->groups, g)], memory_order_relaxed);
+    return hint != 0 ? hint : g->members[0];
+  }
   if (r->pinned_node >= 0) return (uint32_t)r->pinned_node;
   return rum__ring_lookup(net->ring, rum__ring_chunk_key(r->id, chunk));
+}
+
+unsigned rum__net_chunk_replicas(const struct rum_net *net, const struct rum_region *r, uint64_t chunk, uint32_t *ids) {
+  if (net->groups == NULL) {
+    ids[0] = rum__net_chunk_home(net, r, chunk);
+    return 1;
+  }
+  const struct rum_group *g = chunk_group(net, r, chunk);
+  memcpy(ids, g->members, g->nmembers * sizeof *ids);
+  return g->nmembers;
+}
+
+/* replication > 1: a call to node for page of r failed with rc. Move the chunk's
+ * leader hint to the leader the node named, else (no leader named, no answer) to the
+ * member after node; a busy leader (RUM_EAGAIN) keeps it. Returns whether trying
+ * again may succeed. */
+static bool reroute(struct rum_net *net, const struct rum_region *r, uint64_t page, uint32_t node, int rc,
+                    const char *errtext) {
+  if (net->groups == NULL || (rc != RUM_ENOTLEADER && rc != RUM_ETIMEDOUT && rc != RUM_EAGAIN)) return false;
+  if (rc == RUM_EAGAIN) return true; /* the leader is busy: the same node again */
+  const struct rum_group *g = chunk_group(net, r, page >> RUM_CHUNK_SHIFT);
+  uint32_t next = rc == RUM_ENOTLEADER ? rum__group_redirect_leader(errtext) : 0;
+  if (next == 0 || next == node) {
+    int k = rum__group_member_index(g, node);
+    next = g->members[(unsigned)(k + 1) % g->nmembers];
+  }
+  uint32_t expected = node;
+  _Atomic uint32_t *hint = &net->leader_hint[rum__groups_index(net->groups, g)];
+  if (!atomic_compare_exchange_strong(hint, &expected, next) && expected == 0 && node == g->members[0])
+    atomic_compare_exchange_strong(hint, &expected, next);
+  return true;
+}
+
+/* Between re-routed attempts: give an election time (nanosleep is signal safe). */
+static void reroute_pause(unsigned attempt) {
+  struct timespec ts = {0, attempt < 3 ? 2000000L : 20000000L};
+  nanosleep(&ts, NULL);
+}
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 struct rum_net_node *rum__net_node(struct rum_net *net, uint32_t id) {
@@ -38,11 +95,18 @@ static int fetch_prepare(struct rum_net *net, struct rum_fetch_op *op, struct ru
   unsigned n = 0;
   op->region_id = r->id;
   op->first = first;
+  op->region = r;
+  op->dst = dst;
+  op->npages = npages;
   for (uint64_t p = first; p < first + npages;) {
     uint64_t chunk_end = ((p >> RUM_CHUNK_SHIFT) + 1) << RUM_CHUNK_SHIFT;
     uint64_t end = chunk_end < first + npages ? chunk_end : first + npages;
     uint32_t home = rum__net_chunk_home(net, r, p >> RUM_CHUNK_SHIFT);
-    if (n > 0 && op->homes[n - 1] == home) {
+    /* With replication > 1 one READ stays in one group: a redirect names its leader. */
+    bool same_group = net->groups == NULL ||
+                      (n > 0 && chunk_group(net, r, op->starts[n - 1] >> RUM_CHUNK_SHIFT) ==
+                                    chunk_group(net, r, p >> RUM_CHUNK_SHIFT));
+    if (n > 0 && op->homes[n - 1] == home && same_group) {
       op->counts[n - 1] += (uint32_t)(end - p); /* next chunk on the same node: one READ */
     } else {
       op->homes[n] = home;
@@ -65,6 +129,7 @@ static int fetch_prepare(struct rum_net *net, struct rum_fetch_op *op, struct ru
     if (len < 0) return len;
     struct rum_rpc_call *c = &op->calls[i];
     call_init(c, node, RUM_MSG_READ);
+    if (net->groups != NULL) c->timeout_ms = RUM_NET_REPL_CALL_MS;
     c->req_iovcnt = 1;
     c->req[0] = (struct iovec){op->req[i], (size_t)len};
     c->resp_iovcnt = 2;
@@ -92,14 +157,28 @@ static int fetch_check(const struct rum_fetch_op *op, struct rum_store_error *er
   return 0;
 }
 
+/* Whether op's failed READs may succeed at other nodes (their hints moved). */
+static bool fetch_reroute(struct rum_net *net, struct rum_fetch_op *op) {
+  bool again = false;
+  for (unsigned i = 0; i < op->n; i++)
+    if (op->calls[i].status != 0)
+      again |= reroute(net, op->region, op->starts[i], op->homes[i], op->calls[i].status, op->calls[i].errtext);
+  return again;
+}
+
 int rum__net_fetch(void *ctx, struct rum_region *r, uint64_t first, uint32_t npages, uint8_t *dst,
                    struct rum_store_error *err) {
   struct rum_net *net = ctx;
   struct rum_fetch_op op; /* the batch part stays unused: rum__rpc_call has its own */
-  int rc = fetch_prepare(net, &op, r, first, npages, dst, err);
-  if (rc != 0) return rc;
-  rum__rpc_call(net->rpc, op.calls, op.n);
-  return fetch_check(&op, err);
+  uint64_t deadline = net->groups != NULL ? now_ms() + RUM_NET_REPL_RETRY_MS : 0;
+  for (unsigned attempt = 0;; attempt++) {
+    int rc = fetch_prepare(net, &op, r, first, npages, dst, err);
+    if (rc != 0) return rc;
+    rum__rpc_call(net->rpc, op.calls, op.n);
+    rc = fetch_check(&op, err);
+    if (rc == 0 || !fetch_reroute(net, &op) || now_ms() > deadline) return rc;
+    reroute_pause(attempt);
+  }
 }
 
 int rum__net_fetchv(void *ctx, struct rum_fetch_piece *pieces, unsigned n, struct rum_store_error *err) {
@@ -183,6 +262,8 @@ int rum__net_fetch_finish(void *ctx, struct rum_fetch_op *op, bool wait, struct 
     return 1;
   }
   int rc = fetch_check(op, err);
+  if (rc != 0 && fetch_reroute(net, op)) /* replication > 1: the new leader, at once */
+    rc = rum__net_fetch(net, op->region, op->first, op->npages, op->dst, err);
   atomic_store_explicit(&op->busy, false, memory_order_release);
   return rc;
 }
@@ -197,20 +278,43 @@ static unsigned staging_take(struct rum_net *net) {
   }
 }
 
+static int store_once(struct rum_net *net, struct rum_net_staging *st, const struct rum_page_io *pages, unsigned n,
+                      struct rum_store_error *err, bool *again);
+
 int rum__net_store(void *ctx, const struct rum_page_io *pages, unsigned n, struct rum_store_error *err) {
   struct rum_net *net = ctx;
   if (n == 0) return 0;
   if (n > RUM_WIRE_MAX_PAGES) return RUM_EINVAL;
   unsigned si = staging_take(net);
   struct rum_net_staging *st = &net->staging[si];
+  uint64_t deadline = net->groups != NULL ? now_ms() + RUM_NET_REPL_RETRY_MS : 0;
+  int rc;
+  /* Whole-page writes: sending a batch again (all of it, also what succeeded) is harmless. */
+  for (unsigned attempt = 0;; attempt++) {
+    bool again = false;
+    rc = store_once(net, st, pages, n, err, &again);
+    if (rc == 0 || !again || now_ms() > deadline) break;
+    reroute_pause(attempt);
+  }
+  atomic_store_explicit(&net->staging_busy[si], false, memory_order_release);
+  return rc;
+}
+
+/* One attempt of rum__net_store: a WRITE per (node, region, group). */
+static int store_once(struct rum_net *net, struct rum_net_staging *st, const struct rum_page_io *pages, unsigned n,
+                      struct rum_store_error *err, bool *again) {
   uint32_t homes[RUM_WIRE_MAX_PAGES];
+  const struct rum_group *groups[RUM_WIRE_MAX_PAGES] = {NULL};
   bool taken[RUM_WIRE_MAX_PAGES] = {false};
-  for (unsigned i = 0; i < n; i++)
+  for (unsigned i = 0; i < n; i++) {
     homes[i] = rum__net_chunk_home(net, pages[i].region, pages[i].page >> RUM_CHUNK_SHIFT);
+    if (net->groups != NULL) groups[i] = chunk_group(net, pages[i].region, pages[i].page >> RUM_CHUNK_SHIFT);
+  }
   /* Group: each call takes every not yet taken page of the first free page's
    * (node, region); page order within a group stays ascending. */
   unsigned ncalls = 0, used = 0;
   uint32_t call_home[RUM_NET_MAX_CALLS];
+  unsigned call_first[RUM_NET_MAX_CALLS];
   int rc = 0;
   for (unsigned i = 0; i < n && rc == 0; i++) {
     if (taken[i]) continue;
@@ -223,7 +327,8 @@ int rum__net_store(void *ctx, const struct rum_page_io *pages, unsigned n, struc
     struct rum_msg_write_req m = {.region_id = pages[i].region->id, .npages = 0};
     uint8_t *data = st->data + (size_t)used * RUM_PAGE_SIZE;
     for (unsigned j = i; j < n; j++) {
-      if (taken[j] || homes[j] != homes[i] || pages[j].region != pages[i].region) continue;
+      if (taken[j] || homes[j] != homes[i] || pages[j].region != pages[i].region || groups[j] != groups[i])
+        continue;
       taken[j] = true;
       m.page_index[m.npages] = pages[j].page;
       memcpy(data + (size_t)m.npages * RUM_PAGE_SIZE, pages[j].data, RUM_PAGE_SIZE);
@@ -236,26 +341,29 @@ int rum__net_store(void *ctx, const struct rum_page_io *pages, unsigned n, struc
     }
     struct rum_rpc_call *c = &st->calls[ncalls];
     call_init(c, node, RUM_MSG_WRITE);
+    if (net->groups != NULL) c->timeout_ms = RUM_NET_REPL_CALL_MS;
     c->req_iovcnt = 2;
     c->req[0] = (struct iovec){st->fixed[ncalls], (size_t)len};
     c->req[1] = (struct iovec){data, (size_t)m.npages * RUM_PAGE_SIZE};
     c->resp_iovcnt = 1;
     c->resp[0] = (struct iovec){st->fixed[ncalls], 16}; /* the reply is a page count */
+    call_first[ncalls] = i;
     call_home[ncalls++] = homes[i];
     used += m.npages;
   }
   if (rc == 0) {
     rum__rpc_call(net->rpc, st->calls, ncalls);
     for (unsigned i = 0; i < ncalls; i++) {
-      if (st->calls[i].status != 0) {
+      if (st->calls[i].status == 0) continue;
+      const struct rum_page_io *p = &pages[call_first[i]];
+      *again |= reroute(net, p->region, p->page, call_home[i], st->calls[i].status, st->calls[i].errtext);
+      if (rc == 0) {
         rc = st->calls[i].status;
         err->node_id = call_home[i];
-        break;
       }
     }
   }
   err->code = rc;
-  atomic_store_explicit(&net->staging_busy[si], false, memory_order_release);
   return rc;
 }
 

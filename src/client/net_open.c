@@ -166,6 +166,15 @@ int rum__net_open(const char *path_arg, struct rum_net **out) {
   if (rc != 0) goto err;
   rc = rum__ring_build(&net->machines, 0, &net->ring);
   if (rc != 0) goto err;
+  if (net->machines.replication > 1) {
+    rc = rum__groups_build(net->ring, net->machines.replication, &net->groups);
+    if (rc != 0) goto err;
+    net->leader_hint = calloc(rum__groups_count(net->groups), sizeof *net->leader_hint);
+    if (net->leader_hint == NULL) {
+      rc = RUM_ENOMEM;
+      goto err;
+    }
+  }
   rc = hello_all(net);
   if (rc != 0) goto err;
   RUM_LOG_I("rum: client %u session %016llx, %u node(s) from %s", net->self_id,
@@ -182,6 +191,8 @@ void rum__net_close(struct rum_net *net) {
   rum__net_heartbeat_stop(net);
   if (net->rpc != NULL) rum__rpc_destroy(net->rpc);
   rum__transport_destroy(net->transport);
+  free(net->leader_hint);
+  rum__groups_destroy(net->groups);
   rum__ring_destroy(net->ring);
   if (net->staging != NULL) munmap(net->staging, sizeof(struct rum_net_staging) * RUM_NET_STAGING);
   if (net->fetch_ops != NULL) munmap(net->fetch_ops, sizeof(struct rum_fetch_op) * RUM_NET_FETCH_OPS);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "client/client.h"
+#include "cluster/groups.h"
 #include "cluster/machines.h"
 #include "cluster/ring.h"
 #include "net/rpc.h"
@@ -24,6 +25,10 @@ enum {
   RUM_NET_FETCH_OPS = 16, /* page reads in flight without a waiting thread */
   RUM_NET_READ_PIECES = RUM_WIRE_MAX_PAGES / RUM_CHUNK_PAGES + 1,
   RUM_NET_READ_REQ_BYTES = 32,
+  /* replication > 1: a READ or WRITE not answered in this long goes to the chunk's
+   * next replica; one refused or unanswered keeps being re-routed this long in all. */
+  RUM_NET_REPL_CALL_MS = 700,
+  RUM_NET_REPL_RETRY_MS = 15000,
 };
 
 /* One page read of up to RUM_WIRE_MAX_PAGES: a READ per run of chunks on one node, all
@@ -31,6 +36,9 @@ enum {
 struct rum_fetch_op {
   _Atomic bool busy;  /* pool entry taken */
   uint64_t region_id, first;
+  struct rum_region *region; /* for a synchronous retry (replication > 1) */
+  uint8_t *dst;
+  uint32_t npages;
   unsigned n;         /* READs */
   uint32_t homes[RUM_NET_READ_PIECES], counts[RUM_NET_READ_PIECES];
   uint64_t starts[RUM_NET_READ_PIECES];
@@ -61,6 +69,10 @@ struct rum_net_staging {
 struct rum_net {
   struct rum_machines machines;
   struct rum_ring *ring;
+  /* replication > 1 (else NULL): the replica groups, and per group the node this
+   * client takes for its leader (0: none yet; its first member is tried). */
+  struct rum_groups *groups;
+  _Atomic uint32_t *leader_hint;
   struct rum_transport *transport;
   struct rum_rpc *rpc;
   struct rum_wire_key key;
@@ -90,6 +102,9 @@ extern const struct rum_remote_ops rum__net_remote_ops;
 
 /* Home node id of a region's chunk. Lock-free, signal safe. */
 uint32_t rum__net_chunk_home(const struct rum_net *net, const struct rum_region *r, uint64_t chunk);
+/* Every node keeping a copy of a region's chunk (its group's members with
+ * replication > 1, else the home), into ids[RUM_GROUP_MAX_MEMBERS]; returns how many. */
+unsigned rum__net_chunk_replicas(const struct rum_net *net, const struct rum_region *r, uint64_t chunk, uint32_t *ids);
 /* The node entry for an id, or NULL. */
 struct rum_net_node *rum__net_node(struct rum_net *net, uint32_t id);
 /* Whether r has a chunk homed on node (or the node is its name's home). */

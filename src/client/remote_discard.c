@@ -86,9 +86,11 @@ int rum__net_region_discard(void *ctx, struct rum_region *r, const struct rum_pa
     while (p < end) {
       uint64_t chunk = p / RUM_CHUNK_PAGES;
       uint64_t piece_end = (chunk + 1) * RUM_CHUNK_PAGES < end ? (chunk + 1) * RUM_CHUNK_PAGES : end;
-      uint32_t home = rum__net_chunk_home(net, r, chunk);
-      if (home <= RUM_NODE_ID_MAX && net->index_of[home] != 0) {
-        int e = batch_add(net, b, net->index_of[home] - 1u, p, piece_end - p);
+      uint32_t ids[RUM_GROUP_MAX_MEMBERS]; /* replication > 1: every replica, not through the log */
+      unsigned nids = rum__net_chunk_replicas(net, r, chunk, ids);
+      for (unsigned h = 0; h < nids; h++) {
+        if (ids[h] > RUM_NODE_ID_MAX || net->index_of[ids[h]] == 0) continue;
+        int e = batch_add(net, b, net->index_of[ids[h]] - 1u, p, piece_end - p);
         if (e != 0 && rc == 0) rc = e;
       }
       p = piece_end;

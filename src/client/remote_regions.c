@@ -32,7 +32,11 @@ static void homes_of(struct rum_net *net, const struct rum_region *r, uint64_t n
   s->n = 0;
   uint64_t nchunks = (npages + RUM_CHUNK_PAGES - 1) / RUM_CHUNK_PAGES;
   if (nchunks == 0) nchunks = 1;
-  for (uint64_t c = 0; c < nchunks && s->n < net->nnodes; c++) set_add(s, rum__net_chunk_home(net, r, c));
+  for (uint64_t c = 0; c < nchunks && s->n < net->nnodes; c++) {
+    uint32_t ids[RUM_GROUP_MAX_MEMBERS];
+    unsigned k = rum__net_chunk_replicas(net, r, c, ids);
+    for (unsigned i = 0; i < k; i++) set_add(s, ids[i]);
+  }
 }
 
 static uint32_t name_home(struct rum_net *net, const char *name, size_t len) {
@@ -73,9 +77,11 @@ static void shares_of(struct rum_net *net, const struct rum_region *r, uint64_t 
                       uint64_t share[RUM_MAX_NODES]) {
   memset(share, 0, sizeof(uint64_t) * RUM_MAX_NODES);
   for (uint64_t first = 0; first < npages; first += RUM_CHUNK_PAGES) {
-    uint32_t home = rum__net_chunk_home(net, r, first / RUM_CHUNK_PAGES);
+    uint32_t ids[RUM_GROUP_MAX_MEMBERS]; /* every replica keeps the chunk */
+    unsigned k = rum__net_chunk_replicas(net, r, first / RUM_CHUNK_PAGES, ids);
     uint64_t pages = npages - first < RUM_CHUNK_PAGES ? npages - first : RUM_CHUNK_PAGES;
-    if (home <= RUM_NODE_ID_MAX && net->index_of[home] != 0) share[net->index_of[home] - 1] += pages * RUM_PAGE_SIZE;
+    for (unsigned i = 0; i < k; i++)
+      if (ids[i] <= RUM_NODE_ID_MAX && net->index_of[ids[i]] != 0) share[net->index_of[ids[i]] - 1] += pages * RUM_PAGE_SIZE;
   }
 }
 
@@ -284,6 +290,19 @@ static int net_region_resize(void *ctx, struct rum_region *r, uint64_t old_npage
   return rc;
 }
 
+/* replication > 1: pages [first, first + n) (one chunk) of src into dst through the
+ * groups' leaders, re-routed like page I/O (fetch.c). */
+static int copy_replicated(struct rum_net *net, struct rum_region *src, struct rum_region *dst, uint64_t first,
+                           uint32_t n, uint8_t *buf) {
+  struct rum_store_error err = {0, 0};
+  int rc = rum__net_fetch(net, src, first, n, buf, &err);
+  if (rc != 0) return rc;
+  struct rum_page_io io[RUM_CHUNK_PAGES];
+  for (uint32_t i = 0; i < n; i++)
+    io[i] = (struct rum_page_io){.region = dst, .page = first + i, .data = buf + (size_t)i * RUM_PAGE_SIZE};
+  return rum__net_store(net, io, n, &err);
+}
+
 /* COPY where a chunk's source and destination homes are one node; elsewhere read the
  * pages from one and write them to the other (never through the page cache). */
 static int net_region_copy(void *ctx, struct rum_region *src, struct rum_region *dst, uint64_t npages) {
@@ -295,7 +314,7 @@ static int net_region_copy(void *ctx, struct rum_region *src, struct rum_region 
   for (uint64_t c = 0; c * RUM_CHUNK_PAGES < npages && rc == 0;) {
     uint64_t first = c * RUM_CHUNK_PAGES;
     uint32_t hs = rum__net_chunk_home(net, src, c), hd = rum__net_chunk_home(net, dst, c);
-    if (hs == hd) {
+    if (hs == hd && net->groups == NULL) { /* COPY is not replicated: R > 1 reads and writes */
       /* Merge following chunks on the same node pair into one COPY. */
       uint64_t end_chunk = c + 1;
       while (end_chunk * RUM_CHUNK_PAGES < npages && rum__net_chunk_home(net, src, end_chunk) == hs &&
@@ -324,8 +343,12 @@ static int net_region_copy(void *ctx, struct rum_region *src, struct rum_region 
       continue;
     }
     uint64_t n = npages - first < RUM_CHUNK_PAGES ? npages - first : RUM_CHUNK_PAGES;
-    rc = rum__net_read_node(net, hs, src->id, first, (uint32_t)n, buf);
-    if (rc == 0) rc = rum__net_write_node(net, hd, dst->id, first, (uint32_t)n, buf);
+    if (net->groups != NULL) {
+      rc = copy_replicated(net, src, dst, first, (uint32_t)n, buf);
+    } else {
+      rc = rum__net_read_node(net, hs, src->id, first, (uint32_t)n, buf);
+      if (rc == 0) rc = rum__net_write_node(net, hd, dst->id, first, (uint32_t)n, buf);
+    }
     c++;
   }
   free(buf);

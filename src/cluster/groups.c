@@ -77,3 +77,16 @@ int rum__group_member_index(const struct rum_group *group, uint32_t node_id) {
     if (group->members[i] == node_id) return (int)i;
   return -1;
 }
+
+uint32_t rum__group_redirect_leader(const char *errtext) {
+  const char *at = errtext != NULL ? strstr(errtext, RUM_GROUP_REDIRECT_KEY) : NULL;
+  if (at == NULL) return 0;
+  uint64_t v = 0; /* by hand: the client reads it in its fault handler */
+  for (const char *c = at + strlen(RUM_GROUP_REDIRECT_KEY); *c >= '0' && *c <= '9' && v <= UINT32_MAX; c++)
+    v = v * 10 + (uint64_t)(*c - '0');
+  return v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
+unsigned rum__groups_index(const struct rum_groups *g, const struct rum_group *group) {
+  return (unsigned)(group - g->groups);
+}

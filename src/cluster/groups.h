@@ -43,4 +43,14 @@ const struct rum_group *rum__groups_of_key(const struct rum_groups *g, uint64_t 
 /* The member index of node_id in group, or -1. */
 int rum__group_member_index(const struct rum_group *group, uint32_t node_id);
 
+/* Redirects: a node asked for a group it does not lead answers RUM_ENOTLEADER with
+ * an error text ending in RUM_GROUP_REDIRECT_KEY and the id of the node it takes for
+ * the leader (0: it knows none). rum__group_redirect_leader reads that id back from an
+ * error text, 0 when there is none. */
+#define RUM_GROUP_REDIRECT_KEY "; leader=node "
+uint32_t rum__group_redirect_leader(const char *errtext);
+
+/* The index of group (one of g's) in 0..count-1. */
+unsigned rum__groups_index(const struct rum_groups *g, const struct rum_group *group);
+
 #endif

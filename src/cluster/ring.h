@@ -17,6 +17,9 @@
 /* 256 points per unit of weight: measured over 100 random 3-node id sets, 64 points
  * left the fullest node at up to 1.33x its fair share, 256 at 1.19x (1024: 1.07x). */
 enum { RUM_RING_DEFAULT_VNODES = 256 };
+/* Pages per chunk: page p of a region is in chunk p / RUM_RING_CHUNK_PAGES (the
+ * client's RUM_CHUNK_PAGES; nodes need it to find a page's replica group). */
+enum { RUM_RING_CHUNK_PAGES = 64 };
 
 struct rum_ring;
 

@@ -31,7 +31,11 @@
  * while entries keep being applied (a fuzzy copy) and then replays every entry after
  * the index where it started, so applying an entry must be idempotent over a state
  * that may already contain it or later entries for the same keys (whole-page writes,
- * create-if-absent, delete-if-present and absolute resizes are). */
+ * create-if-absent, delete-if-present and absolute resizes are). A replica restarted
+ * empty installs the pieces as they come; one that still has a state (it only fell
+ * too far behind) keeps the pieces in memory until the last one arrives and only then
+ * replaces its state, so an interrupted transfer never leaves it with half a state.
+ * That costs memory of the size of the state while it lasts. */
 #ifndef RUM_PAXOS_H
 #define RUM_PAXOS_H
 

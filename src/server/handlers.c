@@ -36,6 +36,7 @@ struct rum_server {
   struct rum_msg_regions_resp regions_scratch; /* 9 KiB each: kept off the stack */
   struct rum_region_info list_scratch[RUM_WIRE_MAX_REGIONS_LIST];
   uint8_t *big;                   /* replies too large for reply->small */
+  struct rum_replicated *repl;    /* NULL: R = 1 */
 };
 
 static uint64_t monotonic_ms(void *ctx) {
@@ -79,6 +80,8 @@ void rum__server_attach_rpc(struct rum_server *s, struct rum_rpc *rpc) {
   RUM_LOG_D("READ replies are %s (frames of %u payload bytes)",
             s->zero_copy_reads ? "zero-copy" : "copied into one buffer", window);
 }
+
+void rum__server_attach_replicated(struct rum_server *s, struct rum_replicated *rr) { s->repl = rr; }
 
 void rum__server_set_rpc_stats(struct rum_server *s, const struct rum_rpc_stats *stats) {
   s->rpc_stats = *stats;
@@ -253,6 +256,8 @@ static void on_read(struct rum_server *s, const struct rum_rpc_request *req, str
   if (!OWNED(s, req, m.region_id, "read", &owned, reply) ||
       !rum__ownership_pages(&s->stats.access, &owned, m.first_page, m.npages, reply))
     return;
+  if (s->repl != NULL && rum__replicated_read_refused(s->repl, m.region_id, m.first_page, m.npages, reply))
+    return;
   const uint8_t *pages[RUM_WIRE_MAX_PAGES];
   int rc = rum__page_store_read(s->cfg.store, m.region_id, m.first_page, m.npages, pages);
   if (rc == RUM_EINVAL) {
@@ -307,6 +312,10 @@ static void on_write(struct rum_server *s, const struct rum_rpc_request *req, st
   if (!rum__quota_allows_write(&s->quota, s->cfg.store, &s->stats.access, req, &info, m.npages,
                                m.page_index, reply))
     return;
+  if (s->repl != NULL) {
+    rum__replicated_write(s->repl, req, &m, reply); /* answered once decided */
+    return;
+  }
   int rc = rum__page_store_write(s->cfg.store, m.region_id, m.npages, m.page_index, m.data);
   if (rc == RUM_EINVAL) {
     rum__rpc_reply_error(reply, RUM_EINVAL, "WRITE to region %016llx names a page past its end",
@@ -509,6 +518,16 @@ static void on_regions(struct rum_server *s, const struct rum_rpc_request *req,
   reply->iov[0].iov_len = (size_t)len;
 }
 
+/* Node to node: Paxos messages of the replica groups (authenticated by the cluster key like every frame). */
+static void on_paxos(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply) {
+  if (s->repl == NULL) {
+    rum__rpc_reply_error(reply, RUM_ENOTSUP, "node %u runs replication=1: no Paxos", s->cfg.node_id);
+    return;
+  }
+  rum__replicated_deliver(s->repl, req->payload, req->len);
+  rum__rpc_reply_small(reply, RUM_MSG_PAXOS, 0);
+}
+
 /* Every request but the session-less ones (PING, STAT, REGIONS: what rumctl sends)
  * and HELLO/HEARTBEAT (handled on their own) renews the sender's lease here. */
 static bool lease_ok(struct rum_server *s, const struct rum_rpc_request *req, struct rum_rpc_reply *reply,
@@ -536,6 +555,7 @@ static void dispatch(struct rum_server *s, const struct rum_rpc_request *req, st
   /* Looking at a node makes no one its client. */
   case RUM_MSG_STAT: on_stat(s, reply, now); return;
   case RUM_MSG_REGIONS: on_regions(s, req, reply); return;
+  case RUM_MSG_PAXOS: on_paxos(s, req, reply); return;
   default: break;
   }
   if (!lease_ok(s, req, reply, now)) return;
@@ -546,7 +566,10 @@ static void dispatch(struct rum_server *s, const struct rum_rpc_request *req, st
   case RUM_MSG_WRITE: on_write(s, req, reply); break;
   case RUM_MSG_ATTACH: on_attach(s, req, reply); break;
   case RUM_MSG_RESIZE: on_resize(s, req, reply); break;
-  case RUM_MSG_COPY: on_copy(s, req, reply); break;
+  case RUM_MSG_COPY:
+    if (s->repl == NULL) on_copy(s, req, reply);
+    else rum__rpc_reply_error(reply, RUM_ENOTSUP, "COPY is not replicated yet: READ and WRITE instead");
+    break;
   case RUM_MSG_DISCARD: on_discard(s, req, reply); break;
   default:
     rum__rpc_reply_error(reply, RUM_EPROTO, "node %u does not serve requests of type %u (%s)",

@@ -21,6 +21,7 @@
 #include "server/ownership.h"
 #include "server/page_store.h"
 #include "server/peers.h"
+#include "server/replicated.h"
 
 struct rum_server_config {
   uint32_t node_id;
@@ -59,6 +60,9 @@ void rum__server_handle(void *ctx, const struct rum_rpc_request *req, struct rum
 /* Tell the server about its endpoint once created (the endpoint needs the handler
  * first). Used for the frame size, which decides whether READ replies can be zero-copy. */
 void rum__server_attach_rpc(struct rum_server *server, struct rum_rpc *rpc);
+
+/* Replicated page writes (replication > 1; replicated.h), borrowed; NULL = R = 1. */
+void rum__server_attach_replicated(struct rum_server *server, struct rum_replicated *rr);
 
 /* The handler runs under the endpoint's lock and so cannot ask rum__rpc_stats() itself:
  * the loop hands it a fresh copy after each rum__rpc_serve(), which STAT replies report. */

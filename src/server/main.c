@@ -23,6 +23,7 @@
 #include "server/handlers.h"
 #include "server/lease.h"
 #include "server/page_store.h"
+#include "server/replicated.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -231,6 +232,8 @@ struct node {
   struct rum_peers *peers;
   struct rum_server *server;
   struct rum_rpc *rpc;
+  struct rum_replicated *repl; /* replication > 1 only */
+  bool failed;                 /* stopped on an error, not a signal: exit 1 */
   uint32_t lease_ms;
   uint64_t started_ms;
 };
@@ -253,13 +256,6 @@ static void load_config(const struct options *o, struct node *n) {
       len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%u", i ? ", " : "", n->machines.nodes[i].id);
     die_config("node id %u is not in %s (its nodes: %s)", o->id, o->machines, ids[0] ? ids : "none");
   }
-  /* replication=R > 1 has a Paxos core (src/paxos) but no write path through it in
-   * rumd yet: refuse it rather than run unreplicated under a setting that says
-   * otherwise. R = 1 is today's fast path. */
-  if (n->machines.replication > 1)
-    die_config("replication=%u in %s: replicated writes are not available in this build yet "
-               "(rumd would keep a single copy of every page); set replication=1 or leave it out",
-               n->machines.replication, o->machines);
   n->lease_ms = o->lease_ms ? o->lease_ms : n->machines.lease_ms ? n->machines.lease_ms : RUM_LEASE_DEFAULT_MS;
   if (n->lease_ms < RUM_LEASE_MIN_MS || n->lease_ms > RUM_LEASE_MAX_MS)
     die_config("lease_ms %u in %s is out of range %d..%d", n->lease_ms, o->machines, RUM_LEASE_MIN_MS,
@@ -314,10 +310,23 @@ static int node_open(const struct options *o, struct node *n) {
   rc = rum__rpc_create(n->transport, &rc_cfg, &n->rpc);
   if (rc != 0) return rc;
   rum__server_attach_rpc(n->server, n->rpc);
+  if (n->machines.replication > 1) {
+    struct rum_replicated_config rcfg = {.self_id = n->self->id, .machines = &n->machines, .store = n->store,
+                                         .rpc = n->rpc, .incarnation = sc.incarnation};
+    rc = rum__replicated_create(&rcfg, rum__now_ns() / 1000000, &n->repl);
+    if (rc != 0) {
+      RUM_LOG_E("cannot start replication=%u: %s", n->machines.replication, rum_strerror(rc));
+      return rc;
+    }
+    rum__server_attach_replicated(n->server, n->repl);
+  }
   return 0;
 }
 
 static void node_close(struct node *n) {
+  if (n->server != NULL) rum__server_attach_replicated(n->server, NULL);
+  rum__replicated_destroy(n->repl);
+  n->repl = NULL;
   rum__rpc_destroy(n->rpc);
   n->rpc = NULL;
   rum__server_destroy(n->server);
@@ -329,6 +338,10 @@ static void node_close(struct node *n) {
   if (n->has_key) rum__wire_key_wipe(&n->key);
 }
 
+/* How long the loop may wait in the endpoint: a replicated node ticks its Paxos
+ * cores every millisecond or so (heartbeats, retransmits, decisions to answer). */
+enum { REPL_SLICE_US = 1000 };
+
 static void serve(struct node *n) {
   uint64_t tick_ms = n->lease_ms / 10;
   if (tick_ms < MIN_TICK_MS) tick_ms = MIN_TICK_MS;
@@ -336,8 +349,18 @@ static void serve(struct node *n) {
   uint64_t last_tick = rum__now_ns() / 1000000;
   struct rum_rpc_stats rs;
   while (!stop_signal) {
-    int rc = rum__rpc_serve(n->rpc, (int64_t)SERVE_SLICE_MS * 1000000);
+    int64_t slice_ns = n->repl != NULL ? (int64_t)REPL_SLICE_US * 1000 : (int64_t)SERVE_SLICE_MS * 1000000;
+    int rc = rum__rpc_serve(n->rpc, slice_ns);
     if (rc < 0) RUM_LOG_W("serving requests: %s", rum_strerror(rc));
+    if (n->repl != NULL) {
+      uint64_t now_ns = rum__now_ns();
+      rum__replicated_poll(n->repl, now_ns / 1000000, now_ns * 0x9e3779b97f4a7c15ull);
+      if (rum__replicated_lost_state(n->repl)) {
+        n->failed = true;
+        stop_signal = SIGTERM;
+        break;
+      }
+    }
     rum__rpc_stats(n->rpc, &rs);
     rum__server_set_rpc_stats(n->server, &rs);
     uint64_t now = rum__now_ns() / 1000000;
@@ -366,6 +389,16 @@ static void log_summary(struct node *n) {
              strsignal(stop_signal), up / 1000, up % 1000, ss.requests_total, ss.requests[RUM_MSG_READ],
              ss.requests[RUM_MSG_WRITE], ss.errors_total, rs.duplicates, rs.drops + rs.auth_drops,
              ps.regions, ps.memory_used, ls.expirations, ls.reclaimed_regions);
+  if (n->repl != NULL) {
+    static char groups[4096];
+    struct rum_replicated_stats st;
+    rum__replicated_stats(n->repl, &st);
+    rum__replicated_describe(n->repl, groups, sizeof groups);
+    log_always("replication=%u: %" PRIu64 " writes proposed here, %" PRIu64 " entries applied (%" PRIu64
+               " failed), %" PRIu64 " redirects, %" PRIu64 " answered, %" PRIu64 " expired; %s",
+               n->machines.replication, st.proposed, st.applied, st.apply_errors, st.redirects, st.answered,
+               st.expired, groups);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -419,5 +452,5 @@ int main(int argc, char **argv) {
   log_summary(&n);
   node_close(&n);
   if (o.pid_file != NULL) unlink(o.pid_file);
-  return 0;
+  return n.failed ? 1 : 0;
 }

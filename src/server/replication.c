@@ -18,6 +18,8 @@ struct repl_group {
 
 struct repl_send {
   bool busy;
+  struct repl_group *rg;    /* to member `to` of rg */
+  uint8_t to;
   struct rum_rpc_batch batch;
   struct rum_rpc_call call;
   uint8_t head[RUM_REPL_GROUP_ID_SIZE];
@@ -128,8 +130,15 @@ void rum__replication_deliver(struct rum_replication *r, const uint8_t *payload,
 
 static void send_one(struct rum_replication *r, struct repl_group *rg, const struct rum_paxos_send *m) {
   struct repl_send *s = NULL;
-  for (unsigned i = 0; i < RUM_REPL_SEND_SLOTS && s == NULL; i++)
-    if (!r->sends[i].busy) s = &r->sends[i];
+  unsigned to_same = 0; /* a dead member's unanswered sends must not take every slot */
+  for (unsigned i = 0; i < RUM_REPL_SEND_SLOTS; i++) {
+    if (!r->sends[i].busy) {
+      if (s == NULL) s = &r->sends[i];
+    } else if (r->sends[i].rg == rg && r->sends[i].to == m->to) {
+      to_same++;
+    }
+  }
+  if (to_same >= RUM_REPL_SEND_PER_PEER) s = NULL;
   uint8_t *buf = s != NULL ? malloc(m->len) : NULL;
   if (buf == NULL) {
     r->stats.send_drops++;
@@ -137,6 +146,8 @@ static void send_one(struct rum_replication *r, struct repl_group *rg, const str
   }
   memcpy(buf, m->buf, m->len);
   s->buf = buf;
+  s->rg = rg;
+  s->to = m->to;
   rum__put_u64(s->head, rg->group->id);
   s->call = (struct rum_rpc_call){.to = rg->addr[m->to], .type = RUM_MSG_PAXOS, .req_iovcnt = 2,
                                   .resp_iovcnt = 1, .timeout_ms = RUM_REPL_SEND_TIMEOUT_MS};
@@ -155,14 +166,13 @@ static void drain(struct rum_replication *r, struct repl_group *rg) {
   struct rum_paxos_decided d;
   while (rum__paxos_pop_decided(rg->px, &d)) r->cfg.apply(r->cfg.ctx, rg->group, &d);
   uint64_t tag;
-  while (rum__paxos_pop_dropped(rg->px, &tag)) {
-  }
+  while (rum__paxos_pop_dropped(rg->px, &tag))
+    if (r->cfg.dropped != NULL) r->cfg.dropped(r->cfg.ctx, rg->group, tag);
 }
 
 static struct repl_group *group_by_id(struct rum_replication *r, uint64_t id) {
-  for (unsigned i = 0; i < r->ngroups; i++)
-    if (r->groups[i].group->id == id) return &r->groups[i];
-  return NULL;
+  int i = rum__replication_find(r, id);
+  return i < 0 ? NULL : &r->groups[i];
 }
 
 void rum__replication_poll(struct rum_replication *r, uint64_t now_ms, uint64_t random) {
@@ -203,6 +213,16 @@ int rum__replication_propose(struct rum_replication *r, unsigned i, const void *
 }
 
 unsigned rum__replication_count(const struct rum_replication *r) { return r->ngroups; }
+
+int rum__replication_find(const struct rum_replication *r, uint64_t group_id) {
+  for (unsigned i = 0; i < r->ngroups; i++)
+    if (r->groups[i].group->id == group_id) return (int)i;
+  return -1;
+}
+
+bool rum__replication_can_read(const struct rum_replication *r, unsigned i, uint64_t now_ms) {
+  return i < r->ngroups && rum__paxos_can_read(r->groups[i].px, now_ms);
+}
 
 const struct rum_group *rum__replication_group(const struct rum_replication *r, unsigned i) {
   return i < r->ngroups ? r->groups[i].group : NULL;

@@ -13,6 +13,7 @@
 #ifndef RUM_SERVER_REPLICATION_H
 #define RUM_SERVER_REPLICATION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cluster/groups.h"
@@ -22,6 +23,7 @@
 
 enum {
   RUM_REPL_SEND_SLOTS = 64,     /* Paxos messages in flight from one node */
+  RUM_REPL_SEND_PER_PEER = 12,  /* of them to one member of one group */
   RUM_REPL_SEND_TIMEOUT_MS = 200,
   RUM_REPL_GROUP_ID_SIZE = 8,
 };
@@ -39,6 +41,9 @@ struct rum_replication_config {
    * entries of g in order (apply before returning). */
   struct rum_paxos_app (*app_for)(void *ctx, const struct rum_group *g);
   void (*apply)(void *ctx, const struct rum_group *g, const struct rum_paxos_decided *d);
+  /* Optional: the tag of a proposal of this node that will not be decided here (its
+   * leadership ended before the proposal got a slot). */
+  void (*dropped)(void *ctx, const struct rum_group *g, uint64_t tag);
   void *ctx;
 };
 
@@ -64,6 +69,10 @@ void rum__replication_poll(struct rum_replication *r, uint64_t now_ms, uint64_t 
 int rum__replication_propose(struct rum_replication *r, unsigned i, const void *value, size_t len, uint64_t tag);
 
 unsigned rum__replication_count(const struct rum_replication *r);
+/* The index (0..count-1) of the group with this id among this node's, or -1. */
+int rum__replication_find(const struct rum_replication *r, uint64_t group_id);
+/* rum__paxos_can_read of group i at now_ms. */
+bool rum__replication_can_read(const struct rum_replication *r, unsigned i, uint64_t now_ms);
 const struct rum_group *rum__replication_group(const struct rum_replication *r, unsigned i);
 /* The node id group i's core takes for its leader, or 0 when none is known. */
 uint32_t rum__replication_leader(const struct rum_replication *r, unsigned i);

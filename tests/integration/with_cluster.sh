@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # with_cluster.sh: run a command against a fresh local RUM cluster, then tear it down.
 #
-#   with_cluster.sh --nodes N --base-port P [--memory-mb M] [--rumd-arg ARG]...
+#   with_cluster.sh --nodes N --base-port P [--memory-mb M] [--rumd-arg ARG]... [--set K=V]...
 #                   [--transport udp|dpdk-memif [--memif-clients K]] -- COMMAND ARGS...
 #
 # Makes a temporary folder, starts N rumd nodes on 127.0.0.1:P..P+N-1 with
@@ -9,7 +9,8 @@
 # where node-ID.pid and node-ID.log live), runs COMMAND, and always stops the cluster
 # and removes the folder, also when interrupted. Exits with COMMAND's status (or 1
 # when the cluster did not start, 2 for bad arguments). --rumd-arg passes one more
-# argument to every rumd (e.g. --rumd-arg --lease-ms --rumd-arg 300).
+# argument to every rumd (e.g. --rumd-arg --lease-ms --rumd-arg 300); --set adds a
+# setting to machines.csv (e.g. --set replication=3; rum-cluster start --set).
 # --transport dpdk-memif starts the nodes on the dpdk transport over net_memif (see
 # scripts/rum-cluster; K client interfaces per node, default 4) and exports for
 # COMMAND RUM_TRANSPORT=dpdk and RUM_DPDK_ARGS from `rum-cluster dpdk-args --client
@@ -28,17 +29,18 @@ die() {
 }
 
 nodes= base_port= memory_mb= transport= memif_clients=
-rumd_args=()
+rumd_args=() settings=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --nodes) [[ $# -ge 2 ]] || die "--nodes needs a value"; nodes=$2; shift 2 ;;
     --base-port) [[ $# -ge 2 ]] || die "--base-port needs a value"; base_port=$2; shift 2 ;;
     --memory-mb) [[ $# -ge 2 ]] || die "--memory-mb needs a value"; memory_mb=$2; shift 2 ;;
     --rumd-arg) [[ $# -ge 2 ]] || die "--rumd-arg needs a value"; rumd_args+=("$2"); shift 2 ;;
+    --set) [[ $# -ge 2 ]] || die "--set needs NAME=VALUE"; settings+=(--set "$2"); shift 2 ;;
     --transport) [[ $# -ge 2 ]] || die "--transport needs a value"; transport=$2; shift 2 ;;
     --memif-clients) [[ $# -ge 2 ]] || die "--memif-clients needs a value"; memif_clients=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument '$1' (the command goes after --)" ;;
   esac
 done
@@ -102,6 +104,7 @@ start=(start --nodes "$nodes" --base-port "$base_port" --dir "$dir")
 [[ -n $memory_mb ]] && start+=(--memory-mb "$memory_mb")
 [[ -n $transport ]] && start+=(--transport "$transport")
 [[ -n $memif_clients ]] && start+=(--memif-clients "$memif_clients")
+[[ ${#settings[@]} -gt 0 ]] && start+=("${settings[@]}")
 [[ ${#rumd_args[@]} -gt 0 ]] && start+=(-- "${rumd_args[@]}")
 if ! "$rum_cluster" "${start[@]}"; then
   status=1

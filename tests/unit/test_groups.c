@@ -92,10 +92,22 @@ static void test_five_nodes_home_and_successors(void **state) {
   rum__ring_destroy(ring2);
 }
 
+/* The redirect a non-leader answers with (groups.h), read back by the client. */
+static void test_redirect_text(void **state) {
+  (void)state;
+  assert_int_equal(rum__group_redirect_leader("node 2 does not lead group 1f now" RUM_GROUP_REDIRECT_KEY "3"), 3);
+  assert_int_equal(rum__group_redirect_leader("x" RUM_GROUP_REDIRECT_KEY "65535 more"), 65535);
+  assert_int_equal(rum__group_redirect_leader("x" RUM_GROUP_REDIRECT_KEY "0"), 0);
+  assert_int_equal(rum__group_redirect_leader("no such region"), 0);
+  assert_int_equal(rum__group_redirect_leader(NULL), 0);
+  assert_int_equal(rum__group_redirect_leader("x" RUM_GROUP_REDIRECT_KEY "99999999999"), 0); /* past u32 */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_three_nodes_one_group),
       cmocka_unit_test(test_five_nodes_home_and_successors),
+      cmocka_unit_test(test_redirect_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
