@@ -226,8 +226,17 @@ static void *move_large(struct rum_client *cl, struct rum_region *r, size_t size
   return n->base;
 }
 
+/* Move a block to a new one of `size` bytes. A shrink never fails: when no new block
+ * can be had (the nodes are full), the old one, big enough, stays where it is. Lua and
+ * other callers treat a failed shrink as fatal, and memory freed a moment ago may not
+ * have been handed back to the nodes yet. */
 static void *move_object(struct rum_client *cl, void *ptr, size_t old_size, size_t size) {
+  int saved_errno = errno;
   void *n = rum__client_alloc(cl, size, false);
+  if (n == NULL && size <= old_size) {
+    errno = saved_errno;
+    return ptr;
+  }
   if (n == NULL) return NULL;
   memcpy(n, ptr, old_size < size ? old_size : size);
   rum__client_free(cl, ptr);
