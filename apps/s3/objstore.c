@@ -207,6 +207,7 @@ void s3s_body_free(struct s3_store *st, struct s3_body *b) {
 }
 
 void s3s_read(struct s3_store *st, const struct s3_body *b, uint64_t off, void *dst, size_t n) {
+  if (n == 0 || b->nchunks == 0) return; /* an empty body has no chunk table */
   struct ph_heap *h = st->kv->heap;
   const struct s3_chunkref *a = ph_ptr(h, b->chunks);
   uint64_t lo = 0, hi = b->nchunks; /* last chunk with a[i].off <= off */

@@ -99,7 +99,7 @@ static int reserve(struct s3_buf *b, size_t n) {
 
 void s3_buf_put(struct s3_buf *b, const void *p, size_t n) {
   if (reserve(b, n) != 0) return;
-  memcpy(b->data + b->len, p, n);
+  if (n > 0) memcpy(b->data + b->len, p, n); /* p may be NULL when n is 0 */
   b->len += n;
   b->data[b->len] = 0;
 }

@@ -246,6 +246,7 @@ static int where_sizes(int argc, char **argv) {
   printf("realloc-before %s\n", where(p));
   p = realloc(p, 1 << 20);
   printf("realloc-after %s\n", where(p));
+  free(p);
   return 0;
 }
 
