@@ -132,7 +132,7 @@ for pipe in 16 1; do
     # shellcheck disable=SC2086
     answer=$(redis-cli -p $kvs_port ${probe[$t]} 2>&1)
     if [[ $answer == *"unknown command"* ]]; then
-      emit "{\"scenario\":\"redis_benchmark\",\"test\":\"${t^^}\",\"pipeline\":$pipe,\"status\":\"not implemented in rum-kvs yet\"}"
+      emit "{\"scenario\":\"redis_benchmark\",\"test\":\"${t^^}\",\"pipeline\":$pipe,\"status\":\"rum-kvs answers unknown command\"}"
       continue
     fi
     progress "redis-benchmark -t $t -P $pipe -n $n"

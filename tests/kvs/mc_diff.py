@@ -290,14 +290,13 @@ def cross_protocol(resp_port, mc_port):
         fail("memcached delete seen by RESP")
     if m.line(b"touch n 0\r\n") != b"TOUCHED\r\n" or r.cmd("TTL", "n") != -1:
         fail("touch 0 clears the TTL")
-    pushed = r.cmd("RPUSH", "list", "a")
-    if isinstance(pushed, int):  # lists exist: a list is a miss for memcached and blocks add
-        if m.get(b"list") != (None, None) or m.line(b"add list 0 0 1\r\nx\r\n") != b"NOT_STORED\r\n":
-            fail("a list seen by memcached get/add")
-        if m.line(b"incr list 1\r\n") != b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n":
-            fail("incr on a list")
-    else:
-        print("note: RPUSH not implemented yet (%s); list checks skipped" % pushed)
+    # A list is a miss for memcached and blocks add.
+    if r.cmd("RPUSH", "list", "a") != 1:
+        fail("RPUSH of a new list")
+    if m.get(b"list") != (None, None) or m.line(b"add list 0 0 1\r\nx\r\n") != b"NOT_STORED\r\n":
+        fail("a list seen by memcached get/add")
+    if m.line(b"incr list 1\r\n") != b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n":
+        fail("incr on a list")
     m.line(b"flush_all\r\n")
     if r.cmd("DBSIZE") != 0:
         fail("flush_all left RESP keys")
