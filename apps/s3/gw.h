@@ -4,6 +4,7 @@
 #ifndef RUM_S3_GW_H
 #define RUM_S3_GW_H
 
+#include <pthread.h>
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
@@ -25,6 +26,7 @@ struct s3_config {
   int timeout_s;
   int max_connections;
   int sync_always; /* --sync always: rum_sync() before every acknowledged change */
+  int journal_mb;  /* the store's undo journal (kv_open); 0: syncs are not atomic */
 };
 
 struct s3_gateway {
@@ -33,6 +35,9 @@ struct s3_gateway {
   struct MHD_Daemon *daemon;
   uint64_t next_request_id;
   int dirty; /* --sync everysec: a change waits for the loop's next sync */
+  /* Held by the HTTP thread around each callback that may change the store and by
+   * the loop's sync: an atomic sync needs no store running while it commits. */
+  pthread_mutex_t store_lock;
   int64_t (*now_ms)(void);
   volatile int stop;
 };

@@ -52,8 +52,10 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
   (void)cls;
   (void)conn;
   (void)toe;
+  pthread_mutex_lock(&gw.store_lock);
   if (*con_cls) ctx_free(*con_cls);
   *con_cls = NULL;
+  pthread_mutex_unlock(&gw.store_lock);
 }
 
 static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -122,7 +124,7 @@ enum s3_err s3_commit(void) {
     __atomic_store_n(&gw.dirty, 1, __ATOMIC_RELEASE);
     return S3E_OK;
   }
-  return rum_sync() == 0 ? S3E_OK : S3E_INTERNAL;
+  return kv_sync(gw.store.kv) == 0 ? S3E_OK : S3E_INTERNAL;
 }
 
 static int prepare_body(struct s3_ctx *c) {
@@ -228,12 +230,23 @@ static int split_uri(struct s3_ctx *c) {
   return 0;
 }
 
+static enum MHD_Result access_locked(struct MHD_Connection *conn, const char *method, const char *upload_data,
+                                     size_t *upload_data_size, void **con_cls);
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                  void **con_cls) {
   (void)cls;
   (void)url;
   (void)version;
+  pthread_mutex_lock(&gw.store_lock);
+  enum MHD_Result r = access_locked(conn, method, upload_data, upload_data_size, con_cls);
+  pthread_mutex_unlock(&gw.store_lock);
+  return r;
+}
+
+static enum MHD_Result access_locked(struct MHD_Connection *conn, const char *method, const char *upload_data,
+                                     size_t *upload_data_size, void **con_cls) {
   struct s3_ctx *c = *con_cls;
   if (c == NULL) return MHD_NO; /* out of memory in uri_log_cb: drop the connection */
   if (!c->started) {

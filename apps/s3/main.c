@@ -16,7 +16,7 @@
 #include "gw.h"
 #include "xml.h"
 
-struct s3_gateway gw;
+struct s3_gateway gw = {.store_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int64_t wall_ms(void) {
   struct timespec ts;
@@ -29,7 +29,7 @@ static void usage(FILE *f) {
           "usage: rum-s3 --store NAME [--port 9000] [--bind 127.0.0.1] [--machines FILE]\n"
           "              [--access-key K] [--secret-key S] [--keys-file FILE] [--region us-east-1]\n"
           "              [--domain D] [--cache-mb N] [--timeout S] [--max-connections N]\n"
-          "              [--sync always|everysec]\n"
+          "              [--sync always|everysec] [--journal-mb N]\n"
           "keys: --keys-file, else $RUM_S3_ACCESS_KEY/$RUM_S3_SECRET_KEY, else\n"
           "      $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY, else the options\n");
 }
@@ -62,7 +62,8 @@ static int parse_args(int argc, char **argv, const char **keys_file) {
       {"store", 1, 0, 's'},      {"access-key", 1, 0, 'a'}, {"secret-key", 1, 0, 'k'},
       {"keys-file", 1, 0, 'f'},  {"region", 1, 0, 'r'},     {"domain", 1, 0, 'd'},
       {"cache-mb", 1, 0, 'c'},   {"timeout", 1, 0, 't'},    {"max-connections", 1, 0, 'x'},
-      {"sync", 1, 0, 'y'},       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+      {"sync", 1, 0, 'y'},       {"journal-mb", 1, 0, 'j'}, {"help", 0, 0, 'h'},
+      {0, 0, 0, 0}};
   struct s3_config *cfg = &gw.cfg;
   cfg->port = 9000;
   cfg->bind = "127.0.0.1";
@@ -71,6 +72,7 @@ static int parse_args(int argc, char **argv, const char **keys_file) {
   cfg->timeout_s = 60;
   cfg->max_connections = 1000;
   cfg->sync_always = 1;
+  cfg->journal_mb = 64;
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -84,6 +86,14 @@ static int parse_args(int argc, char **argv, const char **keys_file) {
     case 'r': cfg->keys.region = optarg; break;
     case 'd': cfg->domain = optarg[0] ? optarg : NULL; break;
     case 'c': cfg->cache_mb = atoi(optarg); break;
+    case 'j': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*optarg == 0 || *end != 0 || v < 0 || v > (1 << 20))
+        return fprintf(stderr, "rum-s3: --journal-mb takes 0 (no journal) or a size in MiB\n"), -1;
+      cfg->journal_mb = (int)v;
+      break;
+    }
     case 't': cfg->timeout_s = atoi(optarg); break;
     case 'x': cfg->max_connections = atoi(optarg); break;
     case 'y':
@@ -135,7 +145,11 @@ static int run(void) {
     int64_t now = wall_ms();
     if (now - last_beat >= 1000) {
       kv_lock_heartbeat(gw.store.kv->lock);
-      if (__atomic_exchange_n(&gw.dirty, 0, __ATOMIC_ACQ_REL) && rum_sync() != 0) gw.dirty = 1;
+      pthread_mutex_lock(&gw.store_lock);
+      if ((__atomic_exchange_n(&gw.dirty, 0, __ATOMIC_ACQ_REL) || kv_sync_wanted(gw.store.kv)) &&
+          kv_sync(gw.store.kv) != 0)
+        gw.dirty = 1;
+      pthread_mutex_unlock(&gw.store_lock);
       last_beat = now;
     }
   }
@@ -167,7 +181,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   char err[512] = "";
-  rc = s3s_open(gw.cfg.store, &gw.store, err, sizeof err);
+  rc = s3s_open(gw.cfg.store, (size_t)gw.cfg.journal_mb << 20, &gw.store, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "rum-s3: %s\n", err[0] ? err : rum_strerror(rc));
     rum_shutdown();

@@ -16,9 +16,9 @@ struct s3_pin {
   int doomed; /* deleted while pinned: free at the last unpin */
 };
 
-int s3s_open(const char *name, struct s3_store *st, char *err, size_t errlen) {
+int s3s_open(const char *name, size_t journal_bytes, struct s3_store *st, char *err, size_t errlen) {
   memset(st, 0, sizeof *st);
-  int rc = kv_open(name, &st->kv, err, errlen);
+  int rc = kv_open(name, journal_bytes, &st->kv, err, errlen);
   if (rc != 0) return rc;
   kv_ref e = kv_lookup(st->kv, BUCKETS_KEY, strlen(BUCKETS_KEY), 0);
   if (e != KV_NULL && kv_entry(st->kv, e)->type == KV_ZSET) {

@@ -71,7 +71,7 @@ struct s3_store {
   struct s3_pin *pins;
 };
 
-int s3s_open(const char *name, struct s3_store *st, char *err, size_t errlen);
+int s3s_open(const char *name, size_t journal_bytes, struct s3_store *st, char *err, size_t errlen);
 int s3s_close(struct s3_store *st);
 
 static inline void *s3s_at(struct s3_store *st, kv_ref r) { return kv_at(st->kv, r); }

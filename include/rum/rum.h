@@ -48,6 +48,12 @@ struct rum_stats {
   uint64_t cache_pages;   /* pages currently resident */
   uint64_t cache_capacity;/* cache size in pages */
   uint64_t regions;       /* regions currently allocated or attached */
+  /* The undo journal (rum_journal_open); all 0 without one. */
+  uint64_t journal_images;      /* undo images taken (pages of named regions first dirtied) */
+  uint64_t journal_commits;     /* atomic syncs */
+  uint64_t journal_unprotected; /* syncs that were not atomic: the journal was full */
+  uint64_t journal_used;        /* slots the current epoch holds */
+  uint64_t journal_slots;       /* the journal's size in slots (pages) */
 };
 
 /* Start RUM. machines_csv names the cluster file; NULL means $RUM_MACHINES, then
@@ -137,6 +143,28 @@ RUM_API void *rum_attach(const char *name, size_t *size_out);
 /* Write back and unmap a named region, keeping its data on the nodes.
  * Returns 0, RUM_EINVAL if ptr is not the start of an attached named region. */
 RUM_API int rum_detach(void *ptr);
+
+/* Atomic sync. After rum_journal_open(), every rum_sync() (and the write-back at
+ * rum_shutdown) is all or nothing for the named regions of this process: if the
+ * process dies, the nodes hold each named region as it was at the end of the last
+ * rum_sync() that returned 0, once the next rum_journal_open() of the same journal
+ * has run (it finishes what the dead process left: the bytes a sync in progress or an
+ * eviction had already written home are put back). The journal is a named region of
+ * its own; bytes sets its size when it is created (an existing journal keeps its
+ * size); each page of a named region that existed at the last sync and is dirtied
+ * again takes one page of it per epoch. When an epoch needs more, that one sync is
+ * not atomic (counted in rum_stats.journal_unprotected, logged): sync before the
+ * journal fills (journal_used against journal_slots). Not undone: creating or freeing
+ * a named region, rum_discard, and stores by other threads while rum_sync() runs. One
+ * journal per process; only one process may use a journal at a time (the caller's
+ * lock, as for any named region it writes). Returns 0, RUM_EBUSY (one is open),
+ * RUM_EINVAL (bad name, bytes under 64 KiB), RUM_EPROTO (the region is not a
+ * journal), RUM_ENOTINIT, or a node's error. */
+RUM_API int rum_journal_open(const char *name, size_t bytes);
+
+/* Sync (a commit), then stop journaling and detach the journal. Returns 0, the
+ * sync's error (the journal stays open), or RUM_EINVAL when none is open. */
+RUM_API int rum_journal_close(void);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "client/client.h"
+#include "client/journal.h"
 #include "util/log.h"
 
 int rum__client_sync(struct rum_client *cl) {
@@ -115,5 +116,13 @@ void rum__client_stats(struct rum_client *cl, struct rum_stats *out) {
       .cache_capacity = cl->cache->capacity,
       .regions = atomic_load_explicit(&cl->table.nregions, memory_order_relaxed),
   };
+  struct rum_journal *j = atomic_load(&cl->cache->journal);
+  if (j != NULL) {
+    out->journal_images = j->images;
+    out->journal_commits = j->commits;
+    out->journal_unprotected = j->unprotected_epochs;
+    out->journal_used = j->used + j->nring;
+    out->journal_slots = j->nslots;
+  }
   if (cl->remote.stats != NULL) cl->remote.stats(cl->remote_ctx, out);
 }

@@ -9,6 +9,7 @@
  * memory, so a fault can never interrupt its holder, and the fault handler blocks
  * all other signals. */
 #include "client/cache.h"
+#include "client/journal.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -342,8 +343,10 @@ static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsign
   uint8_t *addr = rum__region_page_addr(r, page);
   size_t len = (size_t)n * RUM_PAGE_SIZE;
   bool writable = write && (n == 1 || write_all);
+  unsigned ndirty = write ? (writable ? n : 1) : 0;
   int rc;
   if (zero) {
+    for (unsigned i = 0; i < ndirty; i++) rum__journal_capture(c, r, page + i, NULL);
     rc = ops->install(c->fault, addr, NULL, len, writable);
     count(&c->counters.zero_fills, n);
   } else {
@@ -362,6 +365,7 @@ static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsign
       for (unsigned i = 0; i < n; i++) rum__page_set(r, page + i, RUM_PAGE_ABSENT, false);
       return rc;
     }
+    for (unsigned i = 0; i < ndirty; i++) rum__journal_capture(c, r, page + i, target + (size_t)i * RUM_PAGE_SIZE);
     rc = ops->install(c->fault, addr, target, len, writable);
     if (staging < RUM_CACHE_STAGING) rum__cache_staging_give(c, staging);
   }
@@ -371,7 +375,7 @@ static int fill(struct rum_cache *c, struct rum_region *r, uint64_t page, unsign
     rum__cache_fatal_page("cannot install page", r, page, &ierr);
   }
   if (n > 1) count(&c->counters.readahead, n - 1);
-  rum__cache_publish(c, r, page, n, fr, write ? (writable ? n : 1) : 0);
+  rum__cache_publish(c, r, page, n, fr, ndirty);
   return (int)n;
 }
 
@@ -434,6 +438,7 @@ int rum__cache_fault(void *cache, void *addr, int is_write) {
       }
       if (rum__page_cas(r, page, RUM_PAGE_CLEAN, RUM_PAGE_BUSY, NULL)) {
         uint8_t *pa = rum__region_page_addr(r, page);
+        rum__journal_capture(c, r, page, c->fault->ops->read_ptr(c->fault, pa));
         if (c->fault->ops->make_writable(c->fault, pa, RUM_PAGE_SIZE) != 0)
           rum__cache_fatal_page("cannot make page writable", r, page, NULL);
         atomic_fetch_add(&r->ndirty, 1);

@@ -141,6 +141,7 @@ struct rum_cache {
   unsigned readahead_depth;    /* 0: no asynchronous read-ahead */
   struct rum_readahead ra[RUM_CACHE_READAHEAD_OPS];
   struct rum_counters counters;
+  struct rum_journal *_Atomic journal; /* NULL: syncs are not atomic (journal.h) */
 };
 
 /* Create a cache over t and b (both borrowed; they outlive the cache).

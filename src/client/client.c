@@ -133,6 +133,7 @@ int rum__client_destroy(struct rum_client *cl) {
   if (cl == NULL) return 0;
   int rc = cl->discard_at_destroy ? 0 : rum__client_sync(cl);
   if (rc != 0) RUM_LOG_E("shutdown: some dirty pages could not be written back: %s", rum_strerror(rc));
+  rum__client_journal_drop(cl);
   /* The heap's bookkeeping goes first, then every region (its heap regions too):
    * leased ones are freed on the nodes, named ones stay there (detached). */
   rum__heap_uninit(&cl->heap);

@@ -85,6 +85,7 @@ struct rum_client {
                                  (librum-preload at exit: the heap dies with the program) */
   struct rum_region **named;  /* attached named regions (under named_lock) */
   size_t nnamed, named_cap;
+  uint32_t journal_tags;      /* commit tags handed out to journals (journal_open.c) */
 };
 
 /* All live regions (malloc'ed array, *n entries; NULL on ENOMEM). The caller holds
@@ -117,6 +118,12 @@ int rum__client_refresh(struct rum_client *cl, void *ptr, size_t len);
 int rum__client_prefetch(struct rum_client *cl, void *ptr, size_t len);
 int rum__client_prefetchv(struct rum_client *cl, const struct iovec *iov, int n);
 void rum__client_stats(struct rum_client *cl, struct rum_stats *out);
+int rum__client_journal_open(struct rum_client *cl, const char *name, size_t bytes);
+int rum__client_journal_close(struct rum_client *cl);
+/* Stop journaling without a sync and free the journal (destroy, after its sync). */
+void rum__client_journal_drop(struct rum_client *cl);
+/* Whether name is attached in this process (named.c). */
+bool rum__client_named_attached(struct rum_client *cl, const char *name);
 
 /* Region life cycle (api_alloc.c): carve + map (+ register on the nodes when
  * register_remote; named regions pass their name); and back. */

@@ -161,3 +161,13 @@ int rum_detach(void *ptr) {
   struct rum_client *cl = atomic_load(&g_client);
   return cl != NULL ? rum__client_detach(cl, ptr) : RUM_ENOTINIT;
 }
+
+int rum_journal_open(const char *name, size_t bytes) {
+  struct rum_client *cl = atomic_load(&g_client);
+  return cl != NULL ? rum__client_journal_open(cl, name, bytes) : RUM_ENOTINIT;
+}
+
+int rum_journal_close(void) {
+  struct rum_client *cl = atomic_load(&g_client);
+  return cl != NULL ? rum__client_journal_close(cl) : RUM_ENOTINIT;
+}

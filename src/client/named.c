@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client/client.h"
+#include "client/journal.h"
 #include "util/log.h"
 
 static bool name_ok(const char *name) {
@@ -18,6 +19,13 @@ static struct rum_region *find_attached(struct rum_client *cl, const char *name)
   for (size_t i = 0; i < cl->nnamed; i++)
     if (strcmp(cl->named[i]->name, name) == 0) return cl->named[i];
   return NULL;
+}
+
+bool rum__client_named_attached(struct rum_client *cl, const char *name) {
+  pthread_mutex_lock(&cl->named_lock);
+  bool found = find_attached(cl, name) != NULL;
+  pthread_mutex_unlock(&cl->named_lock);
+  return found;
 }
 
 static int remember(struct rum_client *cl, struct rum_region *r) {
@@ -77,6 +85,11 @@ void *rum__client_alloc_named(struct rum_client *cl, const char *name, size_t si
       .name = name,
   };
   rc = open_named(cl, &spec, &r);
+  if (rc == 0) {
+    /* Made in the journal's current epoch: there is nothing of it to undo. */
+    struct rum_journal *j = atomic_load(&cl->cache->journal);
+    r->born_tag = j != NULL ? j->tag : 0;
+  }
 out:
   pthread_mutex_unlock(&cl->named_lock);
   if (rc != 0) {

@@ -43,6 +43,7 @@ void rum__region_table_uninit(struct rum_region_table *t) {
       if (r != NULL) {
         munmap((void *)r->state, r->reserved_pages);
         munmap(r->frame, r->reserved_pages * sizeof(uint32_t));
+        munmap((void *)r->undo_tag, r->reserved_pages * sizeof(uint32_t));
         free(r->name);
         free(r);
       }
@@ -141,7 +142,8 @@ int rum__region_table_carve(struct rum_region_table *t, uint64_t npages, uint64_
   if (r == NULL) return RUM_ENOMEM;
   r->state = map_lazy(reserved_pages);
   r->frame = map_lazy(reserved_pages * sizeof(uint32_t));
-  if (r->state == NULL || r->frame == NULL) goto err_maps;
+  r->undo_tag = map_lazy(reserved_pages * sizeof(uint32_t));
+  if (r->state == NULL || r->frame == NULL || r->undo_tag == NULL) goto err_maps;
   r->reserved_pages = reserved_pages;
   atomic_init(&r->npages, npages);
   r->pinned_node = -1;
@@ -165,6 +167,7 @@ err_locked:
 err_maps:
   if (r->state != NULL) munmap((void *)r->state, reserved_pages);
   if (r->frame != NULL) munmap(r->frame, reserved_pages * sizeof(uint32_t));
+  if (r->undo_tag != NULL) munmap((void *)r->undo_tag, reserved_pages * sizeof(uint32_t));
   free(r);
   return RUM_ENOMEM;
 }
@@ -181,6 +184,7 @@ void rum__region_table_release(struct rum_region_table *t, struct rum_region *r)
   pthread_mutex_unlock(&t->lock);
   munmap((void *)r->state, r->reserved_pages);
   munmap(r->frame, r->reserved_pages * sizeof(uint32_t));
+  munmap((void *)r->undo_tag, r->reserved_pages * sizeof(uint32_t));
   free(r->name);
   free(r);
 }

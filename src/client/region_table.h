@@ -76,6 +76,8 @@ struct rum_region {
   /* Paging state, arrays of reserved_pages entries (mmap'ed, lazily backed). */
   _Atomic uint8_t *state;
   uint32_t *frame;           /* cache frame index + 1 while resident */
+  _Atomic uint32_t *undo_tag; /* the journal's commit tag when the page's undo image was taken */
+  uint32_t born_tag;         /* the journal's tag when this process created the region, or 0 */
   _Atomic uint64_t nresident;
   _Atomic uint64_t ndirty;
   /* Read-ahead: where the next fault of a sequential scan will land, and the window. */

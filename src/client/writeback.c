@@ -12,6 +12,7 @@
 #include <rum/rum_errors.h>
 
 #include "client/cache.h"
+#include "client/journal.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -62,7 +63,10 @@ int rum__writeback_victims(struct rum_cache *c, struct rum_victim *v, unsigned n
       io[nio].data = ops->read_ptr(c->fault, rum__region_page_addr(v[i].region, v[i].page));
       nio++;
     }
-    if (nio > 0) rc = c->store.store(c->store_ctx, io, nio, &err);
+    /* Undo images first: a page of a named region may go home only once the bytes
+     * it had at the last commit are in the journal (journal.h). */
+    if (nio > 0) rc = rum__journal_before_home(c);
+    if (nio > 0 && rc == 0) rc = c->store.store(c->store_ctx, io, nio, &err);
   }
   if (rc != 0) {
     for (unsigned i = 0; i < n; i++) v[i].keep = true;
@@ -128,6 +132,8 @@ int rum__cache_flush(struct rum_cache *c, struct rum_region *r, uint64_t first, 
 }
 
 int rum__cache_sync(struct rum_cache *c) {
+  int jrc = rum__journal_before_home(c);
+  if (jrc != 0) return jrc;
   size_t cap = (size_t)atomic_load(&c->table->nregions) + 64;
   struct rum_region **regions = malloc(cap * sizeof(*regions));
   if (regions == NULL) return RUM_ENOMEM;
@@ -140,5 +146,7 @@ int rum__cache_sync(struct rum_cache *c) {
     if (rc != 0 && first_rc == 0) first_rc = rc;
   }
   free(regions);
+  /* Every dirty page is home: the commit (a no-op without a journal). */
+  if (first_rc == 0) first_rc = rum__journal_commit(c);
   return first_rc;
 }

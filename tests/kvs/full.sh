@@ -8,7 +8,8 @@ port=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/servers.sh"
 kvs_setup full
-start_kvs full "$port" 64
+# A small journal: the nodes hold 48 MiB in all, the default 64 MiB journal would not fit.
+start_kvs full "$port" 64 --journal-mb 4
 python3 - "$port" <<'PY' || fail "see above"
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)

@@ -74,7 +74,12 @@ struct kv_store {
   uint64_t sweep_cursor;
   uint64_t expired; /* keys removed because their time passed */
   int created;      /* this open made a new store */
+  int journaled;    /* kv_open opened the store's journal */
 };
+
+/* Released big values wait for a sync before their regions are freed; past this
+ * much, kv_sync_wanted asks for one. */
+#define KV_PENDING_SYNC_BYTES (64ull << 20)
 
 /* Lock (lock.c). */
 int kv_lock_acquire(const char *store, void **region, char *err, size_t errlen);
@@ -82,10 +87,17 @@ int kv_lock_heartbeat(void *region);
 void kv_lock_release(void *region);
 
 /* Open store `name` (creating it), taking its lock. RUM_EBUSY with a message naming
- * the owner when another live rum-kvs holds it. */
-int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen);
+ * the owner when another live rum-kvs holds it. journal_bytes > 0 opens the store's
+ * undo journal (region kvs.NAME.journal, rum_journal_open) first, so that every
+ * kv_sync is atomic: after a crash the store is as the last kv_sync left it. */
+int kv_open(const char *name, size_t journal_bytes, struct kv_store **out, char *err, size_t errlen);
 /* Write back, detach, release the lock. */
 int kv_close(struct kv_store *s);
+/* rum_sync, then free what the store released before it (ph_synced). Use this,
+ * not rum_sync, for the store's changes. */
+int kv_sync(struct kv_store *s);
+/* A sync is due before the epoch outgrows the journal or released segments pile up. */
+int kv_sync_wanted(struct kv_store *s);
 
 static inline struct pd_entry *kv_entry(struct kv_store *s, kv_ref e) { return ph_ptr(s->heap, e); }
 static inline void *kv_at(struct kv_store *s, kv_ref r) { return ph_ptr(s->heap, r); }

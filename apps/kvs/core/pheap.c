@@ -81,12 +81,18 @@ static void *seg_create(struct ph_heap *h, uint64_t i, size_t size) {
   return p;
 }
 
+static int pending_has(const struct ph_heap *h, uint64_t i) {
+  for (size_t k = 0; k < h->npending; k++)
+    if (h->pending[k] == i) return 1;
+  return 0;
+}
+
 static int64_t seg_take(struct ph_heap *h, size_t size, uint32_t kind) {
   struct ph_super *s = h->super;
   uint64_t start = s->seg_hint ? s->seg_hint : 1;
   for (uint64_t n = 0; n < PH_MAX_SEGS - 1; n++) {
     uint64_t i = 1 + (start - 1 + n) % (PH_MAX_SEGS - 1);
-    if (s->segs[i].kind != SEG_FREE) continue;
+    if (s->segs[i].kind != SEG_FREE || pending_has(h, i)) continue;
     void *p = seg_create(h, i, size);
     if (p == NULL) return -1;
     h->base[i] = p;
@@ -101,7 +107,25 @@ static int64_t seg_take(struct ph_heap *h, size_t size, uint32_t kind) {
 }
 
 static void seg_release(struct ph_heap *h, uint64_t i) {
-  if (h->base[i] != NULL) rum_free(h->base[i]);
+  if (h->base[i] != NULL) {
+    if (h->npending == h->pending_cap) {
+      size_t cap = h->pending_cap ? h->pending_cap * 2 : 16;
+      uint64_t *p = realloc(h->pending, cap * sizeof *p);
+      unsigned char **b = p != NULL ? realloc(h->pending_base, cap * sizeof *b) : NULL;
+      if (p != NULL) h->pending = p;
+      if (b != NULL) {
+        h->pending_base = b;
+        h->pending_cap = cap;
+      }
+    }
+    if (h->npending < h->pending_cap) {
+      h->pending[h->npending] = i;
+      h->pending_base[h->npending++] = h->base[i];
+      h->pending_bytes += h->super->segs[i].size;
+    } else {
+      rum_free(h->base[i]); /* out of memory for the list: free now, as before journaling */
+    }
+  }
   h->base[i] = NULL;
   h->super->segs[i].kind = SEG_FREE;
   h->super->segs[i].size = 0;
@@ -180,9 +204,20 @@ fail:
   return rc;
 }
 
+void ph_synced(struct ph_heap *h) {
+  for (size_t k = 0; k < h->npending; k++) rum_free(h->pending_base[k]);
+  h->npending = 0;
+  h->pending_bytes = 0;
+}
+
 int ph_close(struct ph_heap *h) {
   if (h == NULL) return 0;
   int first = 0;
+  /* Released segments not yet freed stay on the nodes until a later open syncs:
+   * kv_close syncs first, so this is only the failure path. */
+  for (size_t k = 0; k < h->npending; k++) rum_detach(h->pending_base[k]);
+  free(h->pending);
+  free(h->pending_base);
   for (uint64_t i = 1; h->super != NULL && i < h->super->nsegs && i < PH_MAX_SEGS; i++) {
     if (h->base[i] == NULL) continue;
     int rc = rum_detach(h->base[i]);

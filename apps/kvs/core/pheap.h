@@ -37,11 +37,21 @@ struct ph_heap {
   unsigned char **base;
   struct ph_super *super;
   char name[PH_NAME_MAX + 1];
+  /* Segments freed since the last sync: their regions are freed on the nodes only
+   * after it (ph_synced), since a crash before it returns the store to a state that
+   * still uses them (the journal does not undo a region's free). */
+  uint64_t *pending;
+  unsigned char **pending_base;
+  size_t npending, pending_cap;
+  uint64_t pending_bytes;
 };
 
 /* Open the heap of store `name`, creating it when absent. On failure returns a
  * negative RUM_E* code and writes a message to err. *created is 1 for a new heap. */
 int ph_open(const char *name, struct ph_heap **out, int *created, char *err, size_t errlen);
+
+/* The last rum_sync succeeded: free the regions of the segments released before it. */
+void ph_synced(struct ph_heap *h);
 
 /* Detach every region (data stays on the nodes) and free the handle. */
 int ph_close(struct ph_heap *h);

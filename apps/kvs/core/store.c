@@ -29,7 +29,20 @@ static int make_root(struct kv_store *s) {
   return 0;
 }
 
-int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen) {
+int kv_sync(struct kv_store *s) {
+  int rc = rum_sync();
+  if (rc == 0) ph_synced(s->heap);
+  return rc;
+}
+
+int kv_sync_wanted(struct kv_store *s) {
+  if (s->heap->pending_bytes >= KV_PENDING_SYNC_BYTES) return 1;
+  if (!s->journaled) return 0;
+  struct rum_stats st;
+  return rum_stats(&st) == 0 && st.journal_used * 2 >= st.journal_slots;
+}
+
+int kv_open(const char *name, size_t journal_bytes, struct kv_store **out, char *err, size_t errlen) {
   if (!valid_name(name)) {
     snprintf(err, errlen, "bad store name '%s': use 1..%d printable ASCII characters, no spaces", name,
              PH_NAME_MAX);
@@ -39,6 +52,16 @@ int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen) {
   if (s == NULL) return RUM_ENOMEM;
   int rc = kv_lock_acquire(name, &s->lock, err, errlen);
   if (rc != 0) goto fail;
+  if (journal_bytes > 0) {
+    /* Under the lock: only the store's one writer may finish what a dead one left. */
+    char jname[PH_NAME_MAX + 32];
+    snprintf(jname, sizeof jname, "kvs.%s.journal", name);
+    if ((rc = rum_journal_open(jname, journal_bytes)) != 0) {
+      snprintf(err, errlen, "cannot open the journal %s of store '%s': %s", jname, name, rum_strerror(rc));
+      goto fail;
+    }
+    s->journaled = 1;
+  }
   rc = ph_open(name, &s->heap, &s->created, err, errlen);
   if (rc != 0) goto fail;
   if (*ph_root(s->heap, ROOT_MAGIC) == KV_ROOT_MAGIC_V1) {
@@ -50,7 +73,7 @@ int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen) {
   if (*ph_root(s->heap, ROOT_MAGIC) != KV_ROOT_MAGIC) {
     /* Written back at once: a crash before the first sync (likely with --sync no)
      * must leave an empty store behind, not a region without its magic. */
-    if ((rc = make_root(s)) != 0 || (rc = rum_sync()) != 0) {
+    if ((rc = make_root(s)) != 0 || (rc = kv_sync(s)) != 0) {
       snprintf(err, errlen, "cannot create the keyspace of store '%s': %s", name, rum_strerror(rc));
       goto fail;
     }
@@ -61,15 +84,20 @@ int kv_open(const char *name, struct kv_store **out, char *err, size_t errlen) {
   return 0;
 fail:
   if (s->heap != NULL) ph_close(s->heap);
+  if (s->journaled) rum_journal_close();
   kv_lock_release(s->lock);
   free(s);
   return rc;
 }
 
 int kv_close(struct kv_store *s) {
-  int rc = rum_sync();
+  int rc = kv_sync(s);
   int rc2 = ph_close(s->heap);
   if (rc == 0) rc = rc2;
+  if (s->journaled) {
+    rc2 = rum_journal_close();
+    if (rc == 0) rc = rc2;
+  }
   /* Release the lock only once the data is on the nodes: a successor must not start
    * from a store whose last writes are still in flight. */
   if (rc == 0) kv_lock_release(s->lock);

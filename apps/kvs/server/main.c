@@ -19,7 +19,7 @@ struct server srv;
 static void usage(FILE *f) {
   fprintf(f, "usage: rum-kvs --store NAME [--port P] [--bind ADDR] [--machines FILE] [--cache-mb N]\n"
              "               [--requirepass PW] [--maxclients N] [--sync always|everysec|no]\n"
-             "               [--memcached-port P]\n");
+             "               [--memcached-port P] [--journal-mb N]\n");
 }
 
 static void on_stop(int sig) {
@@ -52,12 +52,13 @@ static int parse_args(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},   {"bind", 1, 0, 'b'},       {"machines", 1, 0, 'm'}, {"store", 1, 0, 's'},
       {"cache-mb", 1, 0, 'c'}, {"requirepass", 1, 0, 'a'}, {"maxclients", 1, 0, 'x'}, {"sync", 1, 0, 'y'},
-      {"memcached-port", 1, 0, 'M'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+      {"memcached-port", 1, 0, 'M'}, {"journal-mb", 1, 0, 'j'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
   struct kvs_config *cfg = &srv.cfg;
   cfg->port = 6379;
   cfg->bind = "127.0.0.1";
   cfg->maxclients = 10000;
   cfg->sync = KVS_SYNC_EVERYSEC;
+  cfg->journal_mb = 64;
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -66,6 +67,14 @@ static int parse_args(int argc, char **argv) {
     case 'm': cfg->machines = optarg; break;
     case 's': cfg->store = optarg; break;
     case 'c': cfg->cache_mb = atoi(optarg); break;
+    case 'j': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*optarg == 0 || *end != 0 || v < 0 || v > (1 << 20))
+        return fprintf(stderr, "rum-kvs: --journal-mb takes 0 (no journal) or a size in MiB\n"), -1;
+      cfg->journal_mb = (int)v;
+      break;
+    }
     case 'a': cfg->requirepass = optarg[0] ? optarg : NULL; break;
     case 'x': cfg->maxclients = atoi(optarg); break;
     case 'M':
@@ -125,7 +134,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   char err[512] = "";
-  rc = kv_open(srv.cfg.store, &srv.store, err, sizeof err);
+  rc = kv_open(srv.cfg.store, (size_t)srv.cfg.journal_mb << 20, &srv.store, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "rum-kvs: %s\n", err[0] ? err : rum_strerror(rc));
     return 1;

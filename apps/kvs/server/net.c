@@ -225,7 +225,7 @@ static int client_write(struct client *c) {
 }
 
 int do_sync(void) {
-  int rc = rum_sync();
+  int rc = kv_sync(srv.store);
   srv.last_sync_ms = now_ms();
   if (rc != 0) {
     srv.sync_error = rc;
@@ -240,7 +240,14 @@ int do_sync(void) {
  * send. A failed sync must not acknowledge: those clients are disconnected. */
 static void flush_pending(void) {
   int durable = 1;
-  if (srv.cfg.sync == KVS_SYNC_ALWAYS && srv.dirty != srv.synced_dirty) durable = do_sync() == 0;
+  /* Not only when a command said it changed something (srv.dirty): a change that
+   * missed saying so must not be acknowledged before it is durable. A sync with
+   * nothing dirty costs no round trip. */
+  if (srv.cfg.sync == KVS_SYNC_ALWAYS && (srv.dirty != srv.synced_dirty || srv.pending != NULL))
+    durable = do_sync() == 0;
+  /* Any policy: end the epoch before it outgrows the journal (a sync past that would
+   * not be atomic) or freed values pile up waiting for one. */
+  else if (srv.dirty != srv.synced_dirty && kv_sync_wanted(srv.store)) do_sync();
   struct client *c = srv.pending;
   srv.pending = NULL;
   while (c != NULL) {

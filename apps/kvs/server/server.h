@@ -73,6 +73,7 @@ struct kvs_config {
   const char *machines;
   const char *store;
   int cache_mb;
+  int journal_mb; /* the store's undo journal (kv_open); 0: syncs are not atomic */
   const char *requirepass;
   int maxclients;
   enum kvs_sync sync;
