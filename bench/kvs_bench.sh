@@ -17,6 +17,7 @@
 # Every figure is a JSON line on stdout (with the same-run baseline and the ratio);
 # a table follows on stderr. Ports: $KVS_BENCH_PORT (default 25700) .. +20.
 # KVS_BENCH_ONLY=10x runs steps 3 and 2 only (the 10x-cache figures, quicker).
+# KVS_BENCH_KVS_ARGS: more rum-kvs options, e.g. "--journal-mb 0" or "--sync always".
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -60,7 +61,7 @@ wait_port() {
 kvs_pid=
 start_kvs() { # start_kvs CACHE_MB
   "$bin/rum-kvs" --store kvsbench --port $kvs_port --memcached-port $mc_port --cache-mb "$1" \
-    >>"$tmp/rum-kvs.log" 2>&1 &
+    ${KVS_BENCH_KVS_ARGS:-} >>"$tmp/rum-kvs.log" 2>&1 &
   kvs_pid=$!
   pids+=("$kvs_pid")
   wait_port $kvs_port

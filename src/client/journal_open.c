@@ -40,6 +40,9 @@ static int write_header(struct rum_client *cl, struct rum_region *jr, uint64_t e
 
 static uint64_t index_pages(uint64_t nslots) { return (nslots + RUM_JOURNAL_PER_PAGE - 1) / RUM_JOURNAL_PER_PAGE; }
 
+/* Data slots a journal of npages holds: slots + ceil(slots / 16) <= npages - 1. */
+static uint64_t slots_for(uint64_t npages) { return (npages - 1) * RUM_JOURNAL_PER_PAGE / (RUM_JOURNAL_PER_PAGE + 1); }
+
 /* The regions recovery writes to, attached for it (and detached after, unless the
  * program had them attached already). */
 struct target {
@@ -185,8 +188,7 @@ int rum__client_journal_open(struct rum_client *cl, const char *name, size_t byt
   if (base == NULL) return errno == EINVAL ? RUM_EINVAL : -errno;
   struct rum_region *jr = rum__region_table_lookup(&cl->table, base);
   uint64_t npages = rum__pages_for(size);
-  /* Slots and their index pages after the header: nslots + ceil(nslots / 16) <= npages - 1. */
-  uint64_t nslots = (npages - 1) * RUM_JOURNAL_PER_PAGE / (RUM_JOURNAL_PER_PAGE + 1);
+  uint64_t nslots = slots_for(npages);
   uint8_t page[RUM_PAGE_SIZE];
   int rc = created ? 0 : read_pages(cl, jr, 0, 1, page);
   struct rum_journal_header h = {RUM_JOURNAL_MAGIC, RUM_JOURNAL_VERSION, 1, nslots};
@@ -210,6 +212,17 @@ int rum__client_journal_open(struct rum_client *cl, const char *name, size_t byt
       h = got;
       h.epoch = got.epoch + 1;
     }
+  }
+  if (rc == 0 && !created && rum__pages_for(bytes) != npages) {
+    /* Recovered, so nothing is pending: a journal of another size than asked for is
+     * made again at that size (the epoch goes on). */
+    rum__client_free(cl, base);
+    base = rum__client_alloc_named(cl, name, bytes);
+    if (base == NULL) return errno == EINVAL ? RUM_EINVAL : -errno;
+    jr = rum__region_table_lookup(&cl->table, base);
+    npages = rum__pages_for(bytes);
+    h.nslots = slots_for(npages);
+    created = true;
   }
   if (rc == 0 && created) rc = write_header(cl, jr, h.epoch, h.nslots);
   struct rum_journal *j = NULL;
