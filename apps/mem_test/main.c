@@ -177,6 +177,8 @@ static void load_node_ids(struct mt_ctx *c) {
     if (hash) *hash = '\0';
     char *p = line;
     while (*p == ' ' || *p == '\t') p++;
+    unsigned r;
+    if (sscanf(p, "replication = %u", &r) == 1 || sscanf(p, "replication=%u", &r) == 1) c->replication = r;
     char *comma = strchr(p, ',');
     if (comma == NULL || memchr(p, '=', (size_t)(comma - p)) != NULL) continue;
     char *end;

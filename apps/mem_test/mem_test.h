@@ -50,6 +50,7 @@ struct mt_ctx {
   size_t max_size;           /* largest single random allocation */
   int node_ids[MT_MAX_NODES];
   unsigned nnodes;
+  unsigned replication;      /* replication= of the machines file (1 when absent) */
   const char *exe;           /* /proc/self/exe, for phases that run a second process */
   const char *phase;         /* name of the phase running, for messages */
   atomic_uint failures;      /* checks failed in the current phase */

@@ -159,6 +159,15 @@ void mt_phase_alloc_on(struct mt_ctx *c) {
     mt_fail(c, __FILE__, __LINE__, "no node ids: set RUM_MACHINES, --machines or --nodes");
     return;
   }
+  if (c->replication > 1) {
+    /* Replicated chunks live on the group the nodes choose: pinning is refused. */
+    errno = 0;
+    MT_CHECK(c, rum_alloc_on(c->node_ids[0], 4096) == NULL && errno == ENOTSUP,
+             "rum_alloc_on with replication=%u: want NULL and ENOTSUP, errno %s", c->replication,
+             mt_errno_name(errno));
+    mt_detail(c, "replication=%u: rum_alloc_on refused with ENOTSUP", c->replication);
+    return;
+  }
   const size_t sizes[] = {1, 4096, 3 * 4096 + 5, MT_MIB + 7, 2 * c->cache_bytes + 3};
   const unsigned nsizes = sizeof sizes / sizeof sizes[0];
   int max_id = 0;

@@ -90,7 +90,9 @@ RUM_API void *rum_realloc(void *ptr, size_t size);
 RUM_API void rum_free(void *ptr);
 
 /* Like rum_alloc, but the region is placed on node node_id (from machines.csv) as a
- * region of its own. NULL with errno EINVAL for an unknown node. */
+ * region of its own. NULL with errno EINVAL for an unknown node, ENOTSUP when the
+ * cluster replicates (replication > 1 in machines.csv: a chunk lives on its
+ * replica group, which the nodes choose by key, so it cannot be pinned). */
 RUM_API void *rum_alloc_on(int node_id, size_t size);
 
 /* Make every dirty page of this process durable on its node(s) before returning.

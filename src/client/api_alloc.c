@@ -142,6 +142,10 @@ void *rum__client_alloc_on(struct rum_client *cl, int node_id, size_t size) {
     errno = EINVAL;
     return NULL;
   }
+  if (cl->remote.can_pin != NULL && !cl->remote.can_pin(cl->remote_ctx)) {
+    errno = ENOTSUP; /* refused, not placed elsewhere in silence */
+    return NULL;
+  }
   int err;
   struct rum_region *r = large_new(cl, size == 0 ? 1 : size, node_id, &err);
   if (r == NULL) {

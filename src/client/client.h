@@ -52,6 +52,9 @@ struct rum_remote_ops {
                 uint32_t *flags);
   /* Whether node_id exists (rum_alloc_on). */
   bool (*node_exists)(void *ctx, uint32_t node_id);
+  /* Whether a region can be placed on one node (not with replication > 1). May be
+   * NULL: it can. */
+  bool (*can_pin)(void *ctx);
   /* Add the remote side's counters (bytes_in/out, rpcs, retries). May be NULL. */
   void (*stats)(void *ctx, struct rum_stats *out);
 };

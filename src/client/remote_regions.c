@@ -386,6 +386,8 @@ static int net_attach(void *ctx, const char *name, size_t name_len, uint64_t *id
 
 static bool net_node_exists(void *ctx, uint32_t node_id) { return rum__net_node(ctx, node_id) != NULL; }
 
+static bool net_can_pin(void *ctx) { return ((struct rum_net *)ctx)->groups == NULL; }
+
 const struct rum_remote_ops rum__net_remote_ops = {
     .pages = {rum__net_fetch, rum__net_store, rum__net_fetch_start, rum__net_fetch_finish, rum__net_fetchv},
     .region_create = net_region_create,
@@ -395,5 +397,6 @@ const struct rum_remote_ops rum__net_remote_ops = {
     .region_discard = rum__net_region_discard,
     .attach = net_attach,
     .node_exists = net_node_exists,
+    .can_pin = net_can_pin,
     .stats = rum__net_stats,
 };
